@@ -1,0 +1,116 @@
+# SPDX-License-Identifier: MIT
+# shopq -- one Makefile: programs into build/bin, test builds (crash points on)
+# into build/test-bin, unit and integration tests, demo, sanitizers, install.
+
+PKGS      := librabbitmq libpq hiredis jansson libcurl libconfig libsystemd libmicrohttpd libcrypto
+CC        ?= cc
+OPT       ?= -O2 -g
+WARN      := -Wall -Wextra -Werror
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) $(PKG_CFLAGS) -Ishared -Ibuild/gen $(EXTRA_CFLAGS)
+LDLIBS_ALL = $(PKG_LIBS) -lm -lpthread $(EXTRA_LDFLAGS)
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+B         := build
+Q         := $(if $(V),,@)
+
+SHARED_SRC := $(wildcard shared/*.c)
+DAEMONS    := orders inventory payments notify scheduler paysim
+PROGRAMS   := $(foreach d,$(DAEMONS),$(if $(wildcard daemons/$(d)/main.c),shopq-$(d))) shopqctl
+JOBS_SRC   := $(wildcard jobs/*.c)
+MIGRATIONS := $(sort $(wildcard shared/migrations/*.sql))
+SAMPLES    := $(sort $(wildcard shared/sample/*.sql))
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
+
+.PHONY: all deps test unit integration demo check-asan clean install uninstall devenv-up
+all: $(addprefix $(B)/bin/,$(PROGRAMS)) $(B)/test-bin/shopq-testd $(B)/test-bin/sq-testclient \
+     $(addprefix $(B)/test-bin/,$(PROGRAMS))
+
+# ---- objects: normal (build/obj) and test-hook (build/tobj) flavours
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+$(B)/tobj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC(T)   $<")
+	$(Q)$(CC) $(CFLAGS_ALL) -DSQ_TEST_HOOKS -MMD -MP -c $< -o $@
+
+# the SQL the binaries carry (migrations and sample data), generated as C strings
+$(B)/gen/sq_sql_files.c: $(MIGRATIONS) $(SAMPLES) scripts/embed-sql
+	@mkdir -p $(dir $@)
+	$(Q)scripts/embed-sql $(MIGRATIONS) $(SAMPLES) > $@.tmp && mv $@.tmp $@
+$(B)/obj/gen/sq_sql_files.o: $(B)/gen/sq_sql_files.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+LIB_OBJ  := $(patsubst %.c,$(B)/obj/%.o,$(SHARED_SRC) $(JOBS_SRC)) $(B)/obj/gen/sq_sql_files.o
+TLIB_OBJ := $(patsubst %.c,$(B)/tobj/%.o,$(SHARED_SRC) $(JOBS_SRC)) $(B)/obj/gen/sq_sql_files.o
+
+$(B)/libshopq.a: $(LIB_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(B)/libshopq-test.a: $(TLIB_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+define program
+$(B)/bin/$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard $(2)/*.c)) $(B)/libshopq.a
+	@mkdir -p $$(dir $$@)
+	$$(if $$(Q),@echo "  LD      $$@")
+	$$(Q)$$(CC) $$(OPT) $$(EXTRA_CFLAGS) -o $$@ $$^ $$(LDLIBS_ALL)
+$(B)/test-bin/$(1): $(patsubst %.c,$(B)/tobj/%.o,$(wildcard $(2)/*.c)) $(B)/libshopq-test.a
+	@mkdir -p $$(dir $$@)
+	$$(Q)$$(CC) $$(OPT) $$(EXTRA_CFLAGS) -o $$@ $$^ $$(LDLIBS_ALL)
+endef
+$(foreach d,$(DAEMONS),$(eval $(call program,shopq-$(d),daemons/$(d))))
+$(eval $(call program,shopqctl,daemons/shopqctl))
+$(eval $(call program,shopq-testd,tests/testd))
+$(eval $(call program,sq-testclient,tests/testclient))
+
+# ---- unit tests (cmocka): each links the library, never a server
+$(B)/unit/%: tests/unit/%.c $(B)/libshopq.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS_ALL) -Idaemons -o $@ $< $(filter-out $<,$^) $(LDLIBS_ALL) $(shell pkg-config --libs cmocka)
+
+unit: $(UNIT_BINS)
+	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
+
+deps:
+	@scripts/deps
+
+devenv-up: all
+	@scripts/devenv up
+	@$(B)/bin/shopqctl --config .run/shopq.conf migrate
+	@$(B)/bin/shopqctl --config .run/shopq.conf sample
+
+integration: devenv-up
+	@tests/integration/run
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory integration
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo
+
+check-asan: deps
+	@$(MAKE) --no-print-directory B=build/asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" unit
+
+clean:
+	rm -rf build
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/shopq $(DESTDIR)/lib/systemd/system
+	install -m 755 $(addprefix $(B)/bin/,$(PROGRAMS)) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 config/shopq.conf.example $(DESTDIR)/etc/shopq/shopq.conf.example
+	$(if $(wildcard systemd/*),install -m 644 $(wildcard systemd/*) $(DESTDIR)/lib/systemd/system/)
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(PROGRAMS))
+	rm -f $(DESTDIR)/etc/shopq/shopq.conf.example
+	rm -f $(addprefix $(DESTDIR)/lib/systemd/system/,$(notdir $(wildcard systemd/*)))
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

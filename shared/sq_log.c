@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: MIT
+// sq_log.c -- the stderr logger: priority prefix, ident, one write per line.
+#include "sq_log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+static int log_level = SQ_LOG_INFO;
+static const char *log_ident = "shopq";
+
+void sq_log_set_level(int level) { log_level = level; }
+int sq_log_get_level(void) { return log_level; }
+void sq_log_set_ident(const char *ident) { log_ident = ident; }
+
+int sq_log_level_parse(const char *name)
+{
+	static const struct { const char *name; int level; } names[] = {
+		{ "error", SQ_LOG_ERR }, { "warning", SQ_LOG_WARNING }, { "notice", SQ_LOG_NOTICE },
+		{ "info", SQ_LOG_INFO }, { "debug", SQ_LOG_DEBUG },
+	};
+	for (size_t i = 0; name && i < sizeof names / sizeof names[0]; i++)
+		if (strcasecmp(name, names[i].name) == 0)
+			return names[i].level;
+	return -1;
+}
+
+void sq_log(int level, const char *fmt, ...)
+{
+	char line[2048];
+	va_list ap;
+	int n;
+
+	if (level > log_level)
+		return;
+	n = snprintf(line, sizeof line, "<%d>%s[%d]: ", level, log_ident, (int)getpid());
+	va_start(ap, fmt);
+	n += vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof line - 2)
+		n = (int)sizeof line - 2;
+	line[n++] = '\n';
+	(void)!write(STDERR_FILENO, line, (size_t)n);
+}
+
+void sq_log_mask_secret(const char *in, char *out, size_t outlen)
+{
+	const char *scheme, *at, *colon, *pw;
+	size_t o = 0;
+
+	if (!outlen)
+		return;
+	out[0] = '\0';
+	if (!in)
+		return;
+	scheme = strstr(in, "://");
+	if (scheme) {
+		/* URI: user:password@host */
+		at = strchr(scheme + 3, '@');
+		colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
+		if (colon)
+			snprintf(out, outlen, "%.*s:***%s", (int)(colon - in), in, at);
+		else
+			snprintf(out, outlen, "%s", in);
+		return;
+	}
+	/* conninfo: key=value pairs; mask password=... */
+	while (*in && o + 1 < outlen) {
+		pw = strstr(in, "password=");
+		if (!pw) {
+			snprintf(out + o, outlen - o, "%s", in);
+			return;
+		}
+		o += (size_t)snprintf(out + o, outlen - o, "%.*spassword=***", (int)(pw - in), in);
+		in = pw + strlen("password=");
+		if (*in == '\'') {
+			in++;
+			while (*in && *in != '\'')
+				in += (*in == '\\' && in[1]) ? 2 : 1;
+			if (*in)
+				in++;
+		} else {
+			while (*in && *in != ' ')
+				in++;
+		}
+		if (o >= outlen)
+			break;
+	}
+}

@@ -1,0 +1,841 @@
+// SPDX-License-Identifier: MIT
+// sq_loop.c -- the daemon loop, written once: connect, declare, consume a batch,
+// check each envelope, run handlers in one transaction with a savepoint each
+// (inbox first), commit, publish the outbox with confirms, then ack, retry or
+// dead-letter; plus signals, sd_notify and reconnects with backoff.
+
+#include "sq_runtime.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sq_amqp.h"
+#include "sq_log.h"
+#include "sq_pg.h"
+#include "sq_sd.h"
+#include "sq_uuid.h"
+#include "sq_version.h"
+
+#define MAX_BATCH 1000
+#define IDLE_WAIT_MS 1000
+
+typedef struct rt {
+	const sq_daemon *d;
+	sq_config cfg;
+	void *state;
+	sq_pg *pg;
+	sq_amqp *cons; /* consuming connection (deliveries, acks) */
+	sq_amqp *pub;  /* publishing connection (confirm mode) */
+	char dead_q[160];
+	char retry_q[SQ_RETRY_MAX_TIERS][160];
+	/* the runtime's SQL for the daemon's schema (stable pointers: prepared once) */
+	char *sql_inbox, *sql_attempt_inc, *sql_attempt_del, *sql_outbox_ins, *sql_outbox_sel,
+		*sql_outbox_del;
+	int outbox_pending;
+} rt;
+
+struct sq_ctx {
+	rt *rt;
+	char reason[768];
+};
+
+typedef struct item {
+	amqp_envelope_t env;
+	json_t *body;
+	char message_id[201];
+	char routing_key[256];
+	const sq_route *route;
+	int attempt;
+	int redelivered;
+	sq_outcome outcome;
+	int decided; /* outcome final before the transaction (envelope reject) */
+	char reason[768];
+} item;
+
+static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reload_requested;
+
+static void on_stop(int sig) { (void)sig; stop_requested = 1; }
+static void on_hup(int sig) { (void)sig; reload_requested = 1; }
+
+/* ------------------------------------------------------------------ ctx API */
+
+const sq_config *sq_ctx_config(sq_ctx *ctx) { return &ctx->rt->cfg; }
+void *sq_ctx_state(sq_ctx *ctx) { return ctx->rt->state; }
+PGconn *sq_ctx_pg(sq_ctx *ctx) { return sq_pg_conn(ctx->rt->pg); }
+const char *sq_ctx_reason(sq_ctx *ctx) { return ctx->reason; }
+
+PGresult *sq_query(sq_ctx *ctx, const char *sql, int nparams, const char *const *params)
+{
+	sq_err e;
+	PGresult *r = sq_pg_query(ctx->rt->pg, sql, nparams, params, &e);
+	if (!r)
+		snprintf(ctx->reason, sizeof ctx->reason, "database: %s", e.msg);
+	return r;
+}
+
+int sq_query_ll(sq_ctx *ctx, const char *sql, int nparams, const char *const *params, long long *ret,
+		int *ret_found)
+{
+	PGresult *r = sq_query(ctx, sql, nparams, params);
+	if (!r)
+		return -1;
+	*ret_found = PQntuples(r) > 0 && !PQgetisnull(r, 0, 0);
+	*ret = *ret_found ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+	PQclear(r);
+	return 0;
+}
+
+static int emit(sq_ctx *ctx, const char *exchange, const char *routing_key, json_t *body)
+{
+	char id[37];
+	char *text = NULL;
+	PGresult *r;
+	int rc = -1;
+
+	if (!body || sq_uuid_v4(id) || !(text = json_dumps(body, JSON_COMPACT))) {
+		snprintf(ctx->reason, sizeof ctx->reason, "cannot build the %s message", routing_key);
+		goto out;
+	}
+	const char *params[] = { exchange, routing_key, id, text };
+	r = sq_query(ctx, ctx->rt->sql_outbox_ins, 4, params);
+	if (!r)
+		goto out;
+	PQclear(r);
+	ctx->rt->outbox_pending = 1;
+	rc = 0;
+out:
+	free(text);
+	json_decref(body);
+	return rc;
+}
+
+int sq_emit_event(sq_ctx *ctx, const char *routing_key, json_t *body)
+{
+	return emit(ctx, SQ_EXCHANGE_EVENTS, routing_key, body);
+}
+
+int sq_emit_command(sq_ctx *ctx, const char *routing_key, json_t *body)
+{
+	return emit(ctx, SQ_EXCHANGE_COMMANDS, routing_key, body);
+}
+
+sq_outcome sq_retry(sq_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ctx->reason, sizeof ctx->reason, fmt, ap);
+	va_end(ap);
+	return SQ_RETRY;
+}
+
+sq_outcome sq_reject(sq_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ctx->reason, sizeof ctx->reason, fmt, ap);
+	va_end(ap);
+	return SQ_REJECT;
+}
+
+sq_outcome sq_ctx_fail(sq_ctx *ctx)
+{
+	if (!ctx->reason[0])
+		snprintf(ctx->reason, sizeof ctx->reason, "handler failed");
+	return SQ_RETRY;
+}
+
+static int ctx_exec(sq_ctx *ctx, const char *sql)
+{
+	sq_err e;
+	if (sq_pg_ensure(ctx->rt->pg, &e) || sq_pg_exec(ctx->rt->pg, sql, &e)) {
+		snprintf(ctx->reason, sizeof ctx->reason, "database: %s", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+int sq_ctx_begin(sq_ctx *ctx) { return ctx_exec(ctx, "BEGIN"); }
+int sq_ctx_commit(sq_ctx *ctx) { return ctx_exec(ctx, "COMMIT"); }
+void sq_ctx_rollback(sq_ctx *ctx) { (void)ctx_exec(ctx, "ROLLBACK"); }
+
+#ifdef SQ_TEST_HOOKS
+void sq_crash_point(const char *name)
+{
+	const char *at = getenv("SHOPQ_CRASH_AT");
+	if (at && strcmp(at, name) == 0) {
+		sq_log_warn("crash point %s reached: aborting (test build)", name);
+		abort();
+	}
+}
+#endif
+
+/* ------------------------------------------------------------ set-up */
+
+static char *xasprintf(const char *fmt, const char *schema)
+{
+	char *s = NULL;
+	if (asprintf(&s, fmt, schema, schema) < 0)
+		return NULL;
+	return s;
+}
+
+static int rt_build_sql(rt *r)
+{
+	const char *s = r->d->db_schema;
+	r->sql_inbox = xasprintf("INSERT INTO %s.inbox (message_id, queue) VALUES ($1, $2) ON CONFLICT DO NOTHING", s);
+	r->sql_attempt_inc = xasprintf("INSERT INTO %s.attempts AS a (message_id, n) VALUES ($1, 1) ON CONFLICT (message_id) DO UPDATE SET n = a.n + 1, last_at = now() RETURNING n", s);
+	r->sql_attempt_del = xasprintf("DELETE FROM %s.attempts WHERE message_id = $1", s);
+	r->sql_outbox_ins = xasprintf("INSERT INTO %s.outbox (exchange, routing_key, message_id, body) VALUES ($1, $2, $3, $4)", s);
+	r->sql_outbox_sel = xasprintf("SELECT id, exchange, routing_key, message_id, body FROM %s.outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED", s);
+	r->sql_outbox_del = xasprintf("DELETE FROM %s.outbox WHERE id = ANY($1::bigint[])", s);
+	return (r->sql_inbox && r->sql_attempt_inc && r->sql_attempt_del && r->sql_outbox_ins &&
+		r->sql_outbox_sel && r->sql_outbox_del) ? 0 : -1;
+}
+
+static void rt_free_sql(rt *r)
+{
+	free(r->sql_inbox);
+	free(r->sql_attempt_inc);
+	free(r->sql_attempt_del);
+	free(r->sql_outbox_ins);
+	free(r->sql_outbox_sel);
+	free(r->sql_outbox_del);
+}
+
+static void disconnect(rt *r)
+{
+	sq_amqp_close(r->cons);
+	sq_amqp_close(r->pub);
+	r->cons = r->pub = NULL;
+}
+
+static int declare_topology(rt *r, sq_err *err)
+{
+	const char *qt = r->cfg.amqp_queue_type;
+	const char *q = r->d->queue;
+
+	if (sq_amqp_declare_exchange(r->pub, SQ_EXCHANGE_COMMANDS, "topic", err) ||
+	    sq_amqp_declare_exchange(r->pub, SQ_EXCHANGE_EVENTS, "topic", err) ||
+	    sq_amqp_declare_queue(r->pub, q, qt, 0, NULL, err) ||
+	    sq_amqp_declare_queue(r->pub, r->dead_q, qt, 0, NULL, err))
+		return -1;
+	for (int i = 0; i < r->cfg.retry.ntiers; i++)
+		if (sq_amqp_declare_queue(r->pub, r->retry_q[i], qt, r->cfg.retry.delays_s[i] * 1000, q, err))
+			return -1;
+	for (const sq_route *rt_ = r->d->routes; rt_->routing_key; rt_++)
+		if (sq_amqp_bind(r->pub, q, rt_->from_events ? SQ_EXCHANGE_EVENTS : SQ_EXCHANGE_COMMANDS,
+				 rt_->routing_key, err))
+			return -1;
+	return 0;
+}
+
+static int connect_all(rt *r, sq_err *err)
+{
+	r->pub = sq_amqp_connect(r->cfg.amqp_uri, 0, 1, err);
+	if (!r->pub)
+		return -1;
+	if (declare_topology(r, err))
+		goto fail;
+	r->cons = sq_amqp_connect(r->cfg.amqp_uri, r->cfg.amqp_heartbeat_s, 0, err);
+	if (!r->cons)
+		goto fail;
+	if (sq_amqp_consume(r->cons, r->d->queue, r->cfg.amqp_prefetch, err))
+		goto fail;
+	return 0;
+fail:
+	disconnect(r);
+	return -1;
+}
+
+/* Sleeps ms in slices, returning early on a stop request. */
+static void nap(long ms)
+{
+	while (ms > 0 && !stop_requested) {
+		long s = ms > 100 ? 100 : ms;
+		struct timespec ts = { 0, s * 1000000L };
+		nanosleep(&ts, NULL);
+		ms -= s;
+		sq_sd_watchdog();
+	}
+}
+
+static double rnd01(void)
+{
+	unsigned int v = 0;
+	if (getrandom(&v, sizeof v, 0) != (ssize_t)sizeof v)
+		return 0.5;
+	return (double)v / 4294967295.0;
+}
+
+/* ------------------------------------------------------------ envelope */
+
+static int header_int(const amqp_basic_properties_t *p, const char *name, int dflt)
+{
+	if (!(p->_flags & AMQP_BASIC_HEADERS_FLAG))
+		return dflt;
+	for (int i = 0; i < p->headers.num_entries; i++) {
+		const amqp_table_entry_t *e = &p->headers.entries[i];
+		if (e->key.len != strlen(name) || memcmp(e->key.bytes, name, e->key.len) != 0)
+			continue;
+		switch (e->value.kind) {
+		case AMQP_FIELD_KIND_I8: return e->value.value.i8;
+		case AMQP_FIELD_KIND_U8: return e->value.value.u8;
+		case AMQP_FIELD_KIND_I16: return e->value.value.i16;
+		case AMQP_FIELD_KIND_U16: return e->value.value.u16;
+		case AMQP_FIELD_KIND_I32: return e->value.value.i32;
+		case AMQP_FIELD_KIND_U32: return (int)e->value.value.u32;
+		case AMQP_FIELD_KIND_I64: return (int)e->value.value.i64;
+		case AMQP_FIELD_KIND_U64: return (int)e->value.value.u64;
+		default: return dflt;
+		}
+	}
+	return dflt;
+}
+
+static int header_str(const amqp_basic_properties_t *p, const char *name, char *out, size_t outlen)
+{
+	if (!(p->_flags & AMQP_BASIC_HEADERS_FLAG))
+		return -1;
+	for (int i = 0; i < p->headers.num_entries; i++) {
+		const amqp_table_entry_t *e = &p->headers.entries[i];
+		if (e->key.len == strlen(name) && memcmp(e->key.bytes, name, e->key.len) == 0 &&
+		    (e->value.kind == AMQP_FIELD_KIND_UTF8 || e->value.kind == AMQP_FIELD_KIND_BYTES)) {
+			snprintf(out, outlen, "%.*s", (int)e->value.value.bytes.len,
+				 (const char *)e->value.value.bytes.bytes);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void bytes_to_str(amqp_bytes_t b, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%.*s", (int)b.len, b.bytes ? (const char *)b.bytes : "");
+}
+
+static void check_item(rt *r, item *it)
+{
+	const amqp_basic_properties_t *p = &it->env.message.properties;
+	char ctype[128] = "";
+
+	it->attempt = header_int(p, "x-shopq-attempt", 1);
+	if (it->attempt < 1)
+		it->attempt = 1;
+	it->redelivered = it->env.redelivered;
+	/* retries come back through the default exchange: the original key rides in a header */
+	if (header_str(p, "x-shopq-routing-key", it->routing_key, sizeof it->routing_key))
+		bytes_to_str(it->env.routing_key, it->routing_key, sizeof it->routing_key);
+	if (p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG)
+		bytes_to_str(p->message_id, it->message_id, sizeof it->message_id);
+	if (p->_flags & AMQP_BASIC_CONTENT_TYPE_FLAG)
+		bytes_to_str(p->content_type, ctype, sizeof ctype);
+
+	it->body = sq_envelope_parse(it->env.message.body.bytes, it->env.message.body.len, ctype,
+				     (p->_flags & AMQP_BASIC_MESSAGE_ID_FLAG) && p->message_id.len <= 200
+					     ? it->message_id : (p->message_id.len > 200 ? "x" : NULL),
+				     it->reason, sizeof it->reason);
+	if (it->body && p->message_id.len > 200) {
+		snprintf(it->reason, sizeof it->reason, "message_id is longer than 200 bytes");
+		json_decref(it->body);
+		it->body = NULL;
+	}
+	if (!it->body)
+		goto reject;
+	for (const sq_route *rt_ = r->d->routes; rt_->routing_key; rt_++)
+		if (strcmp(rt_->routing_key, it->routing_key) == 0)
+			it->route = rt_;
+	if (!it->route) {
+		snprintf(it->reason, sizeof it->reason, "no handler for routing key \"%.100s\" on %s",
+			 it->routing_key, r->d->queue);
+		goto reject;
+	}
+	if (sq_schema_validate(it->body, it->route->fields, it->route->check, it->reason, sizeof it->reason))
+		goto reject;
+	return;
+reject:
+	it->outcome = SQ_REJECT;
+	it->decided = 1;
+}
+
+/* ------------------------------------------------------------ transaction */
+
+static void fail_tx(item *items, int n, const char *why)
+{
+	for (int i = 0; i < n; i++) {
+		if (items[i].decided)
+			continue;
+		if (items[i].outcome == SQ_OK || items[i].outcome == SQ_RETRY) {
+			items[i].outcome = SQ_RETRY;
+			snprintf(items[i].reason, sizeof items[i].reason, "%s", why);
+		}
+	}
+}
+
+/* Runs the handlers of items[0..n) in one transaction, a savepoint each. */
+static void run_tx(rt *r, item *items, int n)
+{
+	sq_err e;
+	sq_ctx ctx = { .rt = r };
+	char why[600];
+	int live = 0;
+
+	for (int i = 0; i < n; i++)
+		live += !items[i].decided;
+	if (!live)
+		return;
+	for (int i = 0; i < n; i++)
+		if (!items[i].decided)
+			items[i].outcome = SQ_RETRY;
+	if (sq_pg_ensure(r->pg, &e) || sq_pg_exec(r->pg, "BEGIN", &e)) {
+		snprintf(why, sizeof why, "database unavailable: %s", e.msg);
+		fail_tx(items, n, why);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		item *it = &items[i];
+		PGresult *res;
+		if (it->decided)
+			continue;
+		if (sq_pg_exec(r->pg, "SAVEPOINT m", &e))
+			goto tx_failed;
+		const char *ip[] = { it->message_id, r->d->queue };
+		res = sq_pg_query(r->pg, r->sql_inbox, 2, ip, &e);
+		if (!res)
+			goto tx_failed;
+		int fresh = atoi(PQcmdTuples(res)) > 0;
+		PQclear(res);
+		if (!fresh) {
+			it->outcome = SQ_OK; /* handled before: nothing to do again */
+			snprintf(it->reason, sizeof it->reason, "duplicate");
+			if (sq_pg_exec(r->pg, "RELEASE SAVEPOINT m", &e))
+				goto tx_failed;
+			continue;
+		}
+		sq_msg msg = { r->d->queue, it->routing_key, it->message_id, it->body, it->attempt };
+		ctx.reason[0] = '\0';
+		it->outcome = it->route->handle(&ctx, &msg);
+		snprintf(it->reason, sizeof it->reason, "%s", ctx.reason);
+		if (it->outcome == SQ_OK && it->redelivered) {
+			const char *ap[] = { it->message_id };
+			res = sq_pg_query(r->pg, r->sql_attempt_del, 1, ap, &e);
+			if (!res)
+				goto tx_failed;
+			PQclear(res);
+		}
+		if (it->outcome != SQ_OK && sq_pg_exec(r->pg, "ROLLBACK TO SAVEPOINT m", &e))
+			goto tx_failed;
+		if (sq_pg_exec(r->pg, "RELEASE SAVEPOINT m", &e))
+			goto tx_failed;
+		if (it->outcome == SQ_REJECT)
+			it->decided = 1;
+	}
+	if (sq_pg_exec(r->pg, "COMMIT", &e)) {
+		snprintf(why, sizeof why, "commit failed: %s", e.msg);
+		fail_tx(items, n, why);
+		r->outbox_pending = 1;
+		return;
+	}
+	sq_crash_point("after_commit");
+	return;
+tx_failed:
+	snprintf(why, sizeof why, "database: %s", e.msg);
+	(void)sq_pg_exec(r->pg, "ROLLBACK", &e);
+	fail_tx(items, n, why);
+}
+
+/* A redelivered message may be the one that killed us: count handling attempts
+ * in PostgreSQL and dead-letter it past the limit. */
+static void count_poison(rt *r, item *it)
+{
+	sq_err e;
+	PGresult *res;
+	const char *p[] = { it->message_id };
+
+	if (sq_pg_ensure(r->pg, &e) || !(res = sq_pg_query(r->pg, r->sql_attempt_inc, 1, p, &e))) {
+		it->outcome = SQ_RETRY;
+		it->decided = 1;
+		snprintf(it->reason, sizeof it->reason, "database unavailable: %s", e.msg);
+		return;
+	}
+	int n = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (n > r->cfg.poison_limit) {
+		it->outcome = SQ_REJECT;
+		it->decided = 1;
+		snprintf(it->reason, sizeof it->reason,
+			 "delivered %d times without an outcome: the daemon crashed or hung while handling it",
+			 n - 1);
+	}
+}
+
+/* ------------------------------------------------------------ settle */
+
+static int publish_copy(rt *r, item *it, const char *queue, int attempt, int final_attempts, sq_err *err)
+{
+	amqp_basic_properties_t p = it->env.message.properties;
+	const amqp_table_t *old = (p._flags & AMQP_BASIC_HEADERS_FLAG) ? &p.headers : NULL;
+	int nold = old ? old->num_entries : 0;
+	amqp_table_entry_t *e = calloc((size_t)nold + 5, sizeof *e);
+	int n = 0, rc;
+
+	if (!e)
+		return sq_err_set(err, "out of memory");
+	for (int i = 0; i < nold; i++) {
+		amqp_bytes_t k = old->entries[i].key;
+		if (k.len >= 8 && memcmp(k.bytes, "x-shopq-", 8) == 0)
+			continue;
+		e[n++] = old->entries[i];
+	}
+	e[n].key = amqp_cstring_bytes("x-shopq-routing-key");
+	e[n].value.kind = AMQP_FIELD_KIND_UTF8;
+	e[n++].value.value.bytes = amqp_cstring_bytes(it->routing_key);
+	e[n].key = amqp_cstring_bytes(final_attempts ? "x-shopq-error" : "x-shopq-last-error");
+	e[n].value.kind = AMQP_FIELD_KIND_UTF8;
+	e[n++].value.value.bytes = amqp_cstring_bytes(it->reason);
+	e[n].key = amqp_cstring_bytes(final_attempts ? "x-shopq-attempts" : "x-shopq-attempt");
+	e[n].value.kind = AMQP_FIELD_KIND_I32;
+	e[n++].value.value.i32 = final_attempts ? final_attempts : attempt;
+	e[n].key = amqp_cstring_bytes("x-shopq-queue");
+	e[n].value.kind = AMQP_FIELD_KIND_UTF8;
+	e[n++].value.value.bytes = amqp_cstring_bytes(r->d->queue);
+	p._flags |= AMQP_BASIC_HEADERS_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG;
+	p.delivery_mode = 2;
+	p.headers.num_entries = n;
+	p.headers.entries = e;
+	rc = sq_amqp_publish_props(r->pub, "", queue, &p, it->env.message.body.bytes, it->env.message.body.len,
+				   err);
+	free(e);
+	return rc;
+}
+
+/* Retries and dead letters go out with confirms; then the batch is acked at once. */
+static int settle(rt *r, item *items, int n, sq_err *err)
+{
+	for (int i = 0; i < n; i++) {
+		item *it = &items[i];
+		const char *mid = it->message_id[0] ? it->message_id : "(none)";
+		if (it->outcome == SQ_OK)
+			continue;
+		if (it->outcome == SQ_RETRY) {
+			int tier = sq_retry_tier(&r->cfg.retry, it->attempt);
+			if (tier >= 0) {
+				sq_log_info("queue=%s message_id=%s attempt=%d: retry in %d s: %s", r->d->queue, mid,
+					    it->attempt, r->cfg.retry.delays_s[tier], it->reason);
+				if (publish_copy(r, it, r->retry_q[tier], it->attempt + 1, 0, err))
+					return -1;
+				continue;
+			}
+			char last[sizeof it->reason];
+			memcpy(last, it->reason, sizeof last);
+			snprintf(it->reason, sizeof it->reason, "gave up after %d attempts: %.700s", it->attempt, last);
+		}
+		sq_log_warn("queue=%s message_id=%s attempt=%d: dead-lettered: %s", r->d->queue, mid, it->attempt,
+			    it->reason);
+		if (publish_copy(r, it, r->dead_q, it->attempt, it->attempt, err))
+			return -1;
+	}
+	if (sq_amqp_wait_confirms(r->pub, r->cfg.amqp_confirm_timeout_ms, err))
+		return -1;
+	return sq_amqp_ack(r->cons, items[n - 1].env.delivery_tag, 1, err);
+}
+
+/* ------------------------------------------------------------ outbox */
+
+static int flush_outbox(rt *r, sq_err *err)
+{
+	char lim[16];
+	int more = 1;
+
+	snprintf(lim, sizeof lim, "%d", r->cfg.outbox_window);
+	while (more && !(r->outbox_pending = 0)) {
+		PGresult *res;
+		const char *lp[] = { lim };
+		if (sq_pg_ensure(r->pg, err) || sq_pg_exec(r->pg, "BEGIN", err))
+			goto retry_later;
+		if (!(res = sq_pg_query(r->pg, r->sql_outbox_sel, 1, lp, err))) {
+			(void)sq_pg_exec(r->pg, "ROLLBACK", NULL);
+			goto retry_later;
+		}
+		int rows = PQntuples(res);
+		more = rows == r->cfg.outbox_window;
+		if (rows == 0) {
+			PQclear(res);
+			(void)sq_pg_exec(r->pg, "COMMIT", NULL);
+			return 0;
+		}
+		size_t cap = (size_t)rows * 21 + 3, o = 0;
+		char *ids = malloc(cap);
+		if (!ids) {
+			PQclear(res);
+			(void)sq_pg_exec(r->pg, "ROLLBACK", NULL);
+			return sq_err_set(err, "out of memory");
+		}
+		ids[o++] = '{';
+		for (int i = 0; i < rows; i++) {
+			const char *body = PQgetvalue(res, i, 4);
+			if (sq_amqp_publish(r->pub, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
+					    NULL, body, strlen(body), err))
+				goto amqp_failed;
+			o += (size_t)snprintf(ids + o, cap - o, "%s%s", i ? "," : "", PQgetvalue(res, i, 0));
+		}
+		ids[o++] = '}';
+		ids[o] = '\0';
+		PQclear(res);
+		res = NULL;
+		if (sq_amqp_wait_confirms(r->pub, r->cfg.amqp_confirm_timeout_ms, err))
+			goto amqp_failed;
+		sq_crash_point("outbox_before_delete");
+		const char *dp[] = { ids };
+		res = sq_pg_query(r->pg, r->sql_outbox_del, 1, dp, err);
+		free(ids);
+		if (!res || (PQclear(res), sq_pg_exec(r->pg, "COMMIT", err)))
+			goto retry_later; /* published but not deleted: sent again later, deduplicated by message_id */
+		continue;
+amqp_failed:
+		PQclear(res);
+		free(ids);
+		(void)sq_pg_exec(r->pg, "ROLLBACK", NULL);
+		r->outbox_pending = 1;
+		return -2; /* the broker connection is broken */
+	}
+	return 0;
+retry_later:
+	r->outbox_pending = 1;
+	return -1;
+}
+
+/* ------------------------------------------------------------ the loop */
+
+static void reload(rt *r)
+{
+	sq_config fresh;
+	sq_err e;
+
+	sq_sd_reloading();
+	if (sq_config_load(&fresh, r->cfg.path, &e)) {
+		sq_log_err("reload: keeping the running configuration: %s", e.msg);
+	} else {
+		sq_log_set_level(sq_log_level_parse(fresh.log_level));
+		sq_log_notice("reload: log level %s", fresh.log_level);
+		sq_config_free(&fresh);
+	}
+	sq_sd_ready("reloaded");
+}
+
+static int collect(rt *r, item *items, int max, sq_err *err)
+{
+	int n = 0, got;
+
+	got = sq_amqp_next(r->cons, IDLE_WAIT_MS, &items[0].env, err);
+	if (got <= 0)
+		return got;
+	n = 1;
+	while (n < max && (got = sq_amqp_next(r->cons, 0, &items[n].env, err)) == 1)
+		n++;
+	return got < 0 ? -(n + 1) : n; /* broken after n: handle none, reconnect */
+}
+
+static void free_items(item *items, int n)
+{
+	for (int i = 0; i < n; i++) {
+		json_decref(items[i].body);
+		amqp_destroy_envelope(&items[i].env);
+	}
+}
+
+static int handle_batch(rt *r, item *items, int n, sq_err *err)
+{
+	int start = 0;
+
+	for (int i = 0; i < n; i++) {
+		item *it = &items[i];
+		it->body = NULL;
+		it->route = NULL;
+		it->decided = 0;
+		it->outcome = SQ_OK;
+		it->reason[0] = it->message_id[0] = '\0';
+		check_item(r, it);
+	}
+	/* fresh deliveries share one transaction; a redelivered one runs alone */
+	for (int i = 0; i <= n; i++) {
+		if (i < n && !(items[i].redelivered && !items[i].decided))
+			continue;
+		run_tx(r, items + start, i - start);
+		if (i < n) {
+			count_poison(r, &items[i]);
+			run_tx(r, items + i, 1);
+		}
+		start = i + 1;
+	}
+	return settle(r, items, n, err);
+}
+
+static void loop(rt *r)
+{
+	item *items = calloc((size_t)r->cfg.batch_size, sizeof *items);
+	int backoff_n = 0, ready_sent = 0;
+	time_t last_tick = 0;
+	sq_err e;
+
+	if (!items) {
+		sq_log_err("out of memory");
+		return;
+	}
+	while (!stop_requested) {
+		if (!r->cons) {
+			if (connect_all(r, &e)) {
+				long ms = sq_backoff_ms(backoff_n++, 200, 30000, rnd01());
+				sq_log_err("amqp: %s; retrying in %ld ms", e.msg, ms);
+				sq_sd_status("waiting for RabbitMQ");
+				nap(ms);
+				continue;
+			}
+			if (backoff_n)
+				sq_log_notice("amqp: connected again after %d attempts", backoff_n);
+			backoff_n = 0;
+			if (!ready_sent) {
+				char status[200];
+				snprintf(status, sizeof status, "consuming %s", r->d->queue);
+				sq_sd_ready(status);
+				sq_log_notice("consuming %s (prefetch %d, batch %d)", r->d->queue, r->cfg.amqp_prefetch,
+					      r->cfg.batch_size);
+				ready_sent = 1;
+			} else {
+				sq_sd_status("consuming");
+			}
+			r->outbox_pending = 1;
+		}
+		sq_sd_watchdog();
+		if (reload_requested) {
+			reload_requested = 0;
+			reload(r);
+		}
+		int n = collect(r, items, r->cfg.batch_size, &e);
+		if (n < 0) {
+			free_items(items, -n - 1);
+			sq_log_err("amqp: %s; reconnecting", e.msg);
+			disconnect(r);
+			continue;
+		}
+		if (n > 0) {
+			int rc = handle_batch(r, items, n, &e);
+			free_items(items, n);
+			if (rc) {
+				sq_log_err("amqp: %s; reconnecting (unacked messages come back)", e.msg);
+				disconnect(r);
+				continue;
+			}
+		}
+		time_t now = time(NULL);
+		if (r->outbox_pending || now != last_tick) {
+			if (flush_outbox(r, &e) == -2) {
+				sq_log_err("amqp: outbox: %s; reconnecting", e.msg);
+				disconnect(r);
+				continue;
+			}
+		}
+		if (r->d->tick && now != last_tick) {
+			sq_ctx ctx = { .rt = r };
+			r->d->tick(&ctx);
+			if (r->outbox_pending && flush_outbox(r, &e) == -2) {
+				disconnect(r);
+				continue;
+			}
+		}
+		last_tick = now;
+	}
+	sq_sd_stopping();
+	free(items);
+}
+
+static void usage(const char *prog, FILE *out)
+{
+	fprintf(out,
+		"usage: %s [--config PATH] [--check-config] [--version]\n"
+		"  --config PATH    configuration file (default %s)\n"
+		"  --check-config   validate the configuration, print the problem with file:line, exit\n"
+		"  --version        print the version and exit\n"
+		"Runs in the foreground and logs to stderr; SIGTERM/SIGINT stop after the message in\n"
+		"hand, SIGHUP re-reads the log level.\n",
+		prog, SQ_DEFAULT_CONFIG);
+}
+
+int sq_daemon_main(int argc, char **argv, const sq_daemon *d)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' }, { "check-config", no_argument, NULL, 'C' },
+		{ "version", no_argument, NULL, 'V' },      { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = SQ_DEFAULT_CONFIG;
+	int check = 0, c, rc = 1;
+	char prog[64];
+	rt r;
+	sq_err e;
+
+	snprintf(prog, sizeof prog, "shopq-%s", d->name);
+	sq_log_set_ident(d->name);
+	while ((c = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': path = optarg; break;
+		case 'C': check = 1; break;
+		case 'V': printf("%s %s\n", prog, SQ_VERSION); return 0;
+		case 'h': usage(prog, stdout); return 0;
+		default: usage(prog, stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument \"%s\"\n", prog, argv[optind]);
+		return 2;
+	}
+	memset(&r, 0, sizeof r);
+	r.d = d;
+	if (sq_config_load(&r.cfg, path, &e)) {
+		fprintf(stderr, "%s\n", e.msg);
+		return 1;
+	}
+	if (check) {
+		printf("%s: configuration OK\n", path);
+		sq_config_free(&r.cfg);
+		return 0;
+	}
+	sq_log_set_level(sq_log_level_parse(r.cfg.log_level));
+	snprintf(r.dead_q, sizeof r.dead_q, "%s.dead", d->queue);
+	for (int i = 0; i < r.cfg.retry.ntiers; i++)
+		snprintf(r.retry_q[i], sizeof r.retry_q[i], "%s.retry.%ds", d->queue, r.cfg.retry.delays_s[i]);
+	if (rt_build_sql(&r) || !(r.pg = sq_pg_new(sq_config_conninfo(&r.cfg, d->db_section)))) {
+		sq_log_err("out of memory");
+		goto out;
+	}
+	if (d->start && d->start(&r.state, &r.cfg, &e)) {
+		sq_log_err("start: %s", e.msg);
+		goto out;
+	}
+	struct sigaction sa = { 0 };
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	loop(&r);
+	sq_log_notice("stopped");
+	rc = 0;
+	if (d->stop)
+		d->stop(r.state);
+out:
+	disconnect(&r);
+	sq_pg_free(r.pg);
+	rt_free_sql(&r);
+	sq_config_free(&r.cfg);
+	return rc;
+}

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: MIT
+// sq_runtime.h -- what a daemon is to the shared runtime: a queue, its routes
+// (routing key -> schema + handler) and optional start/stop/tick hooks. The
+// runtime does the rest: consume, check, handle in a transaction, commit,
+// publish the outbox, ack / retry / dead-letter.
+#ifndef SQ_RUNTIME_H
+#define SQ_RUNTIME_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "sq_config.h"
+#include "sq_envelope.h"
+
+typedef enum { SQ_OK = 0, SQ_RETRY, SQ_REJECT } sq_outcome;
+
+typedef struct sq_ctx sq_ctx;
+
+typedef struct sq_msg {
+	const char *queue;
+	const char *routing_key;
+	const char *message_id;
+	json_t *body; /* a validated object; borrowed */
+	int attempt;  /* 1 on the first delivery */
+} sq_msg;
+
+typedef sq_outcome (*sq_handler_fn)(sq_ctx *ctx, const sq_msg *msg);
+
+typedef struct sq_route {
+	const char *routing_key;
+	int from_events; /* bound on shopq.events instead of shopq.commands */
+	const sq_field *fields;
+	sq_schema_check_fn check;
+	sq_handler_fn handle;
+} sq_route;
+
+typedef struct sq_daemon {
+	const char *name;       /* "orders": binary shopq-orders */
+	const char *queue;      /* "shopq.orders" */
+	const char *db_section; /* config section whose conninfo it uses ("orders") */
+	const char *db_schema;  /* schema of its inbox/outbox/attempts ("sales") */
+	const sq_route *routes; /* terminated by a NULL routing_key */
+	/* optional: build the daemon's state once config is loaded */
+	int (*start)(void **ret_state, const sq_config *cfg, sq_err *err);
+	void (*stop)(void *state);
+	/* optional: periodic work (~1 s) outside messages; manages its own transactions */
+	void (*tick)(sq_ctx *ctx);
+} sq_daemon;
+
+#define SQ_EXCHANGE_COMMANDS "shopq.commands"
+#define SQ_EXCHANGE_EVENTS "shopq.events"
+
+/* The whole daemon: arguments, config, signals, sd_notify, the loop. */
+int sq_daemon_main(int argc, char **argv, const sq_daemon *d);
+
+/* ---- for handlers ---- */
+const sq_config *sq_ctx_config(sq_ctx *ctx);
+void *sq_ctx_state(sq_ctx *ctx);
+PGconn *sq_ctx_pg(sq_ctx *ctx);
+/* A prepared query inside the message's transaction; NULL on error with the
+ * reason kept in ctx (return sq_ctx_fail(ctx) then). */
+PGresult *sq_query(sq_ctx *ctx, const char *sql, int nparams, const char *const *params);
+/* Runs sql and returns the first column of the first row as a long long
+ * (*ret_found = 0 when no row). -1 on error (reason kept). */
+int sq_query_ll(sq_ctx *ctx, const char *sql, int nparams, const char *const *params, long long *ret,
+		int *ret_found);
+/* Writes an event (to shopq.events) or a command (to shopq.commands) into the
+ * outbox, in the same transaction; published after commit. Steals body. */
+int sq_emit_event(sq_ctx *ctx, const char *routing_key, json_t *body);
+int sq_emit_command(sq_ctx *ctx, const char *routing_key, json_t *body);
+sq_outcome sq_retry(sq_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+sq_outcome sq_reject(sq_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* SQ_RETRY with the reason of the last failed sq_query/sq_emit. */
+sq_outcome sq_ctx_fail(sq_ctx *ctx);
+/* Outside messages (tick): BEGIN / COMMIT / ROLLBACK of the daemon's connection. */
+int sq_ctx_begin(sq_ctx *ctx);
+int sq_ctx_commit(sq_ctx *ctx);
+void sq_ctx_rollback(sq_ctx *ctx);
+const char *sq_ctx_reason(sq_ctx *ctx);
+
+/* Test builds (-DSQ_TEST_HOOKS) abort here when $SHOPQ_CRASH_AT names the point. */
+#ifdef SQ_TEST_HOOKS
+void sq_crash_point(const char *name);
+#else
+#define sq_crash_point(name) ((void)0)
+#endif
+
+#endif

@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: MIT
+# lib.sh -- helpers every integration test sources: paths, psql/redis/AMQP
+# access to the devenv servers, daemon start/stop, polling and assertions.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT"
+CONF=$ROOT/.run/shopq.conf
+BIN=$ROOT/build/bin
+TBIN=$ROOT/build/test-bin
+TMP=$(mktemp -d /tmp/shopq-test.XXXXXX)
+PIDS=()
+
+cleanup() {
+  local rc=$? p f
+  if [ "$rc" -ne 0 ]; then
+    for f in "$TMP"/*.log; do [ -e "$f" ] && { echo "--- $f"; tail -n 15 "$f"; }; done
+  fi
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null || true
+  done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+psqlq() { scripts/devenv psql -X -q -t -A -v ON_ERROR_STOP=1 -c "$1"; }
+rcli() { scripts/devenv redis-cli "$@"; }
+tc() { "$TBIN/sq-testclient" --config "${TC_CONF:-$CONF}" "$@"; }
+ctl() { "$BIN/shopqctl" --config "${CTL_CONF:-$CONF}" "$@"; }
+
+# A config for one test: .run/shopq.conf plus lines that override groups.
+# usage: make_conf FILE 'runtime: { ... };'
+make_conf() {
+  local out=$1; shift
+  python3 - "$CONF" "$out" "$@" <<'PY'
+import re, sys
+src, out, extra = sys.argv[1], sys.argv[2], sys.argv[3:]
+text = open(src).read()
+for block in extra:
+    m = re.match(r'\s*(\w+)\s*:', block)
+    if m:
+        text = re.sub(r'^\s*%s\s*:.*?};\s*$' % m.group(1), '', text, flags=re.M | re.S)
+    text += "\n" + block + "\n"
+open(out, "w").write(text)
+PY
+}
+
+# start_daemon LOGNAME BINARY CONFIG [ENV=VAL ...]: background, pid in $LAST_PID
+start_daemon() {
+  local name=$1 bin=$2 conf=$3; shift 3
+  env "$@" "$bin" --config "$conf" >> "$TMP/$name.log" 2>&1 &
+  LAST_PID=$!
+  PIDS+=("$LAST_PID")
+  wait_for 30 "grep -q 'consuming' '$TMP/$name.log'" "$name to start consuming"
+}
+
+# wait_for SECONDS 'shell test' 'what'
+wait_for() {
+  local secs=$1 cond=$2 what=$3 i
+  for ((i = 0; i < secs * 10; i++)); do
+    if eval "$cond" >/dev/null 2>&1; then return 0; fi
+    sleep 0.1
+  done
+  echo "timed out after ${secs}s waiting for $what" >&2
+  return 1
+}
+
+assert_eq() {
+  if [ "$1" != "$2" ]; then echo "FAILED: $3: got '$1', want '$2'" >&2; exit 1; fi
+  echo "ok: $3"
+}
+
+assert_contains() {
+  if ! grep -qF -- "$2" <<<"$1"; then echo "FAILED: $3: '$1' does not contain '$2'" >&2; exit 1; fi
+  echo "ok: $3"
+}
+
+queue_depth() { tc count "$1" | cut -d' ' -f1; }

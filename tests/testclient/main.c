@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: MIT
+// main.c -- sq-testclient, the integration tests' AMQP hands: publish raw bytes
+// with chosen properties, drain/count/purge/bind queues, flood many messages.
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sq_amqp.h"
+#include "sq_config.h"
+#include "sq_uuid.h"
+
+static int fail(const char *what, const sq_err *e)
+{
+	fprintf(stderr, "sq-testclient: %s: %s\n", what, e ? e->msg : "");
+	return 1;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+	    (buf = malloc((size_t)n + 1)) && fread(buf, 1, (size_t)n, f) == (size_t)n) {
+		*len = (size_t)n;
+		buf[n] = '\0';
+	} else {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+/* raw EXCHANGE KEY [--no-message-id] [--message-id ID] [--content-type T] (--body S | --body-file F) */
+static int cmd_raw(sq_amqp *a, int argc, char **argv, const sq_config *cfg)
+{
+	amqp_basic_properties_t p;
+	const char *mid = NULL, *ctype = "application/json", *body = NULL;
+	char idbuf[37], *filebuf = NULL;
+	int no_mid = 0;
+	size_t len = 0;
+	sq_err e;
+
+	if (argc < 2)
+		return fail("usage", NULL);
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--no-message-id")) no_mid = 1;
+		else if (!strcmp(argv[i], "--message-id") && i + 1 < argc) mid = argv[++i];
+		else if (!strcmp(argv[i], "--content-type") && i + 1 < argc) ctype = argv[++i];
+		else if (!strcmp(argv[i], "--body") && i + 1 < argc) { body = argv[++i]; len = strlen(body); }
+		else if (!strcmp(argv[i], "--body-file") && i + 1 < argc) {
+			if (!(filebuf = read_file(argv[++i], &len)))
+				return fail("cannot read body file", NULL);
+			body = filebuf;
+		} else
+			return fail("unknown option", NULL);
+	}
+	if (!body)
+		return fail("no body", NULL);
+	if (!mid && !no_mid) {
+		sq_uuid_v4(idbuf);
+		mid = idbuf;
+	}
+	memset(&p, 0, sizeof p);
+	p._flags = AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_CONTENT_TYPE_FLAG;
+	p.delivery_mode = 2;
+	p.content_type = amqp_cstring_bytes(ctype);
+	if (mid) {
+		p._flags |= AMQP_BASIC_MESSAGE_ID_FLAG;
+		p.message_id = amqp_cstring_bytes(mid);
+	}
+	int rc = sq_amqp_publish_props(a, argv[0], argv[1], &p, body, len, &e) ||
+		 sq_amqp_wait_confirms(a, cfg->amqp_confirm_timeout_ms, &e);
+	free(filebuf);
+	return rc ? fail("publish", &e) : 0;
+}
+
+static json_t *header_json(const amqp_basic_properties_t *p)
+{
+	json_t *h = json_object();
+	if (!(p->_flags & AMQP_BASIC_HEADERS_FLAG))
+		return h;
+	for (int i = 0; i < p->headers.num_entries; i++) {
+		const amqp_table_entry_t *en = &p->headers.entries[i];
+		char key[128];
+		snprintf(key, sizeof key, "%.*s", (int)en->key.len, (const char *)en->key.bytes);
+		switch (en->value.kind) {
+		case AMQP_FIELD_KIND_UTF8:
+		case AMQP_FIELD_KIND_BYTES:
+			json_object_set_new(h, key, json_stringn(en->value.value.bytes.bytes, en->value.value.bytes.len));
+			break;
+		case AMQP_FIELD_KIND_I32: json_object_set_new(h, key, json_integer(en->value.value.i32)); break;
+		case AMQP_FIELD_KIND_I64: json_object_set_new(h, key, json_integer(en->value.value.i64)); break;
+		default: break;
+		}
+	}
+	return h;
+}
+
+/* drain QUEUE: prints one JSON line per message (and acks it) until empty */
+static int cmd_drain(sq_amqp *a, int argc, char **argv)
+{
+	sq_err e;
+	int n = 0;
+
+	if (argc < 1)
+		return fail("usage", NULL);
+	for (;;) {
+		amqp_message_t m;
+		uint64_t tag;
+		int got = sq_amqp_get(a, argv[0], &m, &tag, &e);
+		if (got < 0)
+			return fail("get", &e);
+		if (got == 0)
+			break;
+		json_t *o = json_object();
+		json_object_set_new(o, "message_id",
+				    (m.properties._flags & AMQP_BASIC_MESSAGE_ID_FLAG)
+					    ? json_stringn(m.properties.message_id.bytes, m.properties.message_id.len)
+					    : json_null());
+		json_object_set_new(o, "headers", header_json(&m.properties));
+		json_t *body = json_stringn(m.body.bytes, m.body.len); /* NULL when not UTF-8 */
+		json_object_set_new(o, "body", body ? body : json_string("<not UTF-8>"));
+		char *s = json_dumps(o, JSON_COMPACT);
+		if (s)
+			puts(s);
+		free(s);
+		json_decref(o);
+		amqp_destroy_message(&m);
+		if (sq_amqp_ack(a, tag, 0, &e))
+			return fail("ack", &e);
+		n++;
+	}
+	fflush(stdout);
+	return 0;
+}
+
+/* flood N EXCHANGE KEY TEMPLATE: TEMPLATE's %d becomes the index */
+static int cmd_flood(sq_amqp *a, int argc, char **argv, const sq_config *cfg)
+{
+	sq_err e;
+	char body[4096], id[37];
+
+	if (argc < 4)
+		return fail("usage", NULL);
+	int n = atoi(argv[0]);
+	for (int i = 0; i < n; i++) {
+		snprintf(body, sizeof body, argv[3], i);
+		sq_uuid_v4(id);
+		if (sq_amqp_publish(a, argv[1], argv[2], id, NULL, body, strlen(body), &e))
+			return fail("publish", &e);
+		if ((i + 1) % 200 == 0 && sq_amqp_wait_confirms(a, cfg->amqp_confirm_timeout_ms, &e))
+			return fail("confirm", &e);
+	}
+	return sq_amqp_wait_confirms(a, cfg->amqp_confirm_timeout_ms, &e) ? fail("confirm", &e) : 0;
+}
+
+int main(int argc, char **argv)
+{
+	sq_config cfg;
+	sq_err e;
+	sq_amqp *a;
+	int rc = 1;
+
+	if (argc < 4 || strcmp(argv[1], "--config")) {
+		fprintf(stderr, "usage: sq-testclient --config PATH raw|drain|count|purge|bind|flood ARGS\n");
+		return 2;
+	}
+	if (sq_config_load(&cfg, argv[2], &e))
+		return fail("config", &e);
+	if (!(a = sq_amqp_connect(cfg.amqp_uri, 0, 1, &e))) {
+		sq_config_free(&cfg);
+		return fail("connect", &e);
+	}
+	const char *cmd = argv[3];
+	int cargc = argc - 4;
+	char **cargv = argv + 4;
+	if (!strcmp(cmd, "raw")) {
+		rc = cmd_raw(a, cargc, cargv, &cfg);
+	} else if (!strcmp(cmd, "drain")) {
+		rc = cmd_drain(a, cargc, cargv);
+	} else if (!strcmp(cmd, "count") && cargc == 1) {
+		uint32_t msgs, cons;
+		rc = sq_amqp_inspect(a, cargv[0], &msgs, &cons, &e) ? fail("inspect", &e)
+								     : (printf("%u %u\n", msgs, cons), 0);
+	} else if (!strcmp(cmd, "purge") && cargc == 1) {
+		rc = sq_amqp_purge(a, cargv[0], &e) ? fail("purge", &e) : 0;
+	} else if (!strcmp(cmd, "bind") && cargc == 3) {
+		rc = (sq_amqp_declare_exchange(a, cargv[1], "topic", &e) ||
+		      sq_amqp_declare_queue(a, cargv[0], "classic", 0, NULL, &e) ||
+		      sq_amqp_bind(a, cargv[0], cargv[1], cargv[2], &e)) ? fail("bind", &e) : 0;
+	} else if (!strcmp(cmd, "flood")) {
+		rc = cmd_flood(a, cargc, cargv, &cfg);
+	} else {
+		fprintf(stderr, "sq-testclient: unknown command %s\n", cmd);
+	}
+	sq_amqp_close(a);
+	sq_config_free(&cfg);
+	return rc;
+}

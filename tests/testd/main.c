@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MIT
+// main.c -- shopq-testd, the tiny daemon the runtime's integration tests drive:
+// `test.apply` records one effect row and emits `test.applied`, and can be told
+// to fail transiently, fail always, sleep, or crash the process.
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sq_runtime.h"
+
+static const sq_field apply_fields[] = {
+	{ "key", SQ_F_STRING, 1, 1, 200 },
+	{ "fail_times", SQ_F_INT, 0, 0, 100 },
+	{ "fail_always", SQ_F_INT, 0, 0, 1 },
+	{ "sleep_ms", SQ_F_INT, 0, 0, 600000 },
+	{ "crash", SQ_F_INT, 0, 0, 1 },
+	{ NULL, 0, 0, 0, 0 },
+};
+
+static long long opt_int(const json_t *body, const char *name)
+{
+	return json_integer_value(json_object_get(body, name));
+}
+
+static sq_outcome handle_apply(sq_ctx *ctx, const sq_msg *msg)
+{
+	const char *key = json_string_value(json_object_get(msg->body, "key"));
+	long long sleep_ms = opt_int(msg->body, "sleep_ms");
+	PGresult *r;
+
+	if (opt_int(msg->body, "crash"))
+		abort(); /* a poison message: the process dies while handling it */
+	if (opt_int(msg->body, "fail_always"))
+		return sq_retry(ctx, "test failure that never passes");
+	if (msg->attempt <= opt_int(msg->body, "fail_times"))
+		return sq_retry(ctx, "test failure %d of %lld", msg->attempt, opt_int(msg->body, "fail_times"));
+	if (sleep_ms > 0) {
+		struct timespec ts = { sleep_ms / 1000, (sleep_ms % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	const char *p[] = { msg->message_id, key };
+	r = sq_query(ctx, "INSERT INTO testd.effects (message_id, key) VALUES ($1, $2)", 2, p);
+	if (!r)
+		return sq_ctx_fail(ctx);
+	PQclear(r);
+	if (sq_emit_event(ctx, "test.applied", json_pack("{s:s}", "key", key)))
+		return sq_ctx_fail(ctx);
+	return SQ_OK;
+}
+
+static int testd_start(void **ret_state, const sq_config *cfg, sq_err *err)
+{
+	PGconn *c = PQconnectdb(sq_config_conninfo(cfg, NULL));
+	PGresult *r;
+	int rc = 0;
+
+	*ret_state = NULL;
+	if (PQstatus(c) != CONNECTION_OK) {
+		/* the runtime will retry messages until the database is back */
+		PQfinish(c);
+		return 0;
+	}
+	r = PQexec(c, "SET client_min_messages = warning;"
+		      "SELECT public.shopq_create_runtime_tables('testd');"
+		      "CREATE TABLE IF NOT EXISTS testd.effects (id bigserial PRIMARY KEY,"
+		      " message_id text NOT NULL, key text NOT NULL, at timestamptz NOT NULL DEFAULT now())");
+	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+		rc = sq_err_set(err, "creating the testd schema: %s", PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+	return rc;
+}
+
+static const sq_route routes[] = {
+	{ "test.apply", 0, apply_fields, NULL, handle_apply },
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
+int main(int argc, char **argv)
+{
+	static sq_daemon d = {
+		.name = "testd",
+		.queue = "shopq.testd",
+		.db_section = "testd",
+		.db_schema = "testd",
+		.routes = routes,
+		.start = testd_start,
+	};
+	return sq_daemon_main(argc, argv, &d);
+}
