@@ -53,6 +53,10 @@ $(B)/libshopq.a: $(LIB_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 $(B)/libshopq-test.a: $(TLIB_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
+# the daemons' handler objects (all but main.o), for unit tests of pure logic
+DAEMON_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(filter-out %/main.c,$(wildcard $(addsuffix /*.c,$(addprefix daemons/,$(DAEMONS))))))
+$(B)/libdaemons.a: $(DAEMON_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^ $(if $(DAEMON_OBJ),,&& ar rcs $@)
 
 define program
 $(B)/bin/$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard $(2)/*.c)) $(B)/libshopq.a
@@ -69,9 +73,9 @@ $(eval $(call program,shopq-testd,tests/testd))
 $(eval $(call program,sq-testclient,tests/testclient))
 
 # ---- unit tests (cmocka): each links the library, never a server
-$(B)/unit/%: tests/unit/%.c $(B)/libshopq.a
+$(B)/unit/%: tests/unit/%.c $(B)/libdaemons.a $(B)/libshopq.a
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS_ALL) -Idaemons -o $@ $< $(filter-out $<,$^) $(LDLIBS_ALL) $(shell pkg-config --libs cmocka)
+	$(Q)$(CC) $(CFLAGS_ALL) -Idaemons -o $@ $< $(B)/libdaemons.a $(B)/libshopq.a $(LDLIBS_ALL) $(shell pkg-config --libs cmocka)
 
 unit: $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail

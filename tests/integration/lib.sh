@@ -4,7 +4,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
-CONF=$ROOT/.run/shopq.conf
+CONF=${SHOPQ_TEST_CONF:-$ROOT/.run/shopq.conf}
 BIN=$ROOT/build/bin
 TBIN=$ROOT/build/test-bin
 TMP=$(mktemp -d /tmp/shopq-test.XXXXXX)
@@ -24,8 +24,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-psqlq() { scripts/devenv psql -X -q -t -A -v ON_ERROR_STOP=1 -c "$1"; }
-rcli() { scripts/devenv redis-cli "$@"; }
+conf_get() { # conf_get GROUP KEY -> the value from $CONF
+  sed -n "s/^ *$1: *{.*[ {;]$2 *= *\"\{0,1\}\([^\";]*\)\"\{0,1\};.*/\1/p" "$CONF" | head -1
+}
+PG_CONNINFO=$(conf_get postgres conninfo)
+REDIS_PORT=$(conf_get redis port)
+REDIS_DB=$(conf_get redis db); REDIS_DB=${REDIS_DB:-0}
+psqlq() { psql "$PG_CONNINFO" -X -q -t -A -v ON_ERROR_STOP=1 -c "$1"; }
+rcli() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" -n "$REDIS_DB" "$@"; }
 tc() { "$TBIN/sq-testclient" --config "${TC_CONF:-$CONF}" "$@"; }
 ctl() { "$BIN/shopqctl" --config "${CTL_CONF:-$CONF}" "$@"; }
 
