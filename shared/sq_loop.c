@@ -18,6 +18,7 @@
 
 #include "sq_amqp.h"
 #include "sq_log.h"
+#include "sq_metrics.h"
 #include "sq_pg.h"
 #include "sq_sd.h"
 #include "sq_uuid.h"
@@ -421,7 +422,17 @@ static void run_tx(rt *r, item *items, int n)
 		}
 		sq_msg msg = { r->d->queue, it->routing_key, it->message_id, it->body, it->attempt };
 		ctx.reason[0] = '\0';
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		it->outcome = it->route->handle(&ctx, &msg);
+		if (sq_metrics_enabled()) {
+			char labels[320];
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			snprintf(labels, sizeof labels, "queue=\"%s\",routing_key=\"%.100s\"", r->d->queue,
+				 it->routing_key);
+			sq_metrics_observe("shopq_handler_seconds", labels,
+					   (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+		}
 		snprintf(it->reason, sizeof it->reason, "%s", ctx.reason);
 		if (it->outcome == SQ_OK && it->redelivered) {
 			const char *ap[] = { it->message_id };
@@ -517,13 +528,24 @@ static int publish_copy(rt *r, item *it, const char *queue, int attempt, int fin
 }
 
 /* Retries and dead letters go out with confirms; then the batch is acked at once. */
+static void count_outcome(rt *r, const char *outcome)
+{
+	char labels[200];
+	if (!sq_metrics_enabled())
+		return;
+	snprintf(labels, sizeof labels, "queue=\"%s\",outcome=\"%s\"", r->d->queue, outcome);
+	sq_metrics_inc("shopq_messages_total", labels, 1);
+}
+
 static int settle(rt *r, item *items, int n, sq_err *err)
 {
 	for (int i = 0; i < n; i++) {
 		item *it = &items[i];
 		const char *mid = it->message_id[0] ? it->message_id : "(none)";
-		if (it->outcome == SQ_OK)
+		if (it->outcome == SQ_OK) {
+			count_outcome(r, strcmp(it->reason, "duplicate") == 0 ? "duplicate" : "ok");
 			continue;
+		}
 		if (it->outcome == SQ_RETRY) {
 			int tier = sq_retry_tier(&r->cfg.retry, it->attempt);
 			if (tier >= 0) {
@@ -531,6 +553,7 @@ static int settle(rt *r, item *items, int n, sq_err *err)
 					    it->attempt, r->cfg.retry.delays_s[tier], it->reason);
 				if (publish_copy(r, it, r->retry_q[tier], it->attempt + 1, 0, err))
 					return -1;
+				count_outcome(r, "retried");
 				continue;
 			}
 			char last[sizeof it->reason];
@@ -541,6 +564,7 @@ static int settle(rt *r, item *items, int n, sq_err *err)
 			    it->reason);
 		if (publish_copy(r, it, r->dead_q, it->attempt, it->attempt, err))
 			return -1;
+		count_outcome(r, "dead_lettered");
 	}
 	if (sq_amqp_wait_confirms(r->pub, r->cfg.amqp_confirm_timeout_ms, err))
 		return -1;
@@ -566,6 +590,12 @@ static int flush_outbox(rt *r, sq_err *err)
 		}
 		int rows = PQntuples(res);
 		more = rows == r->cfg.outbox_window;
+		if (sq_metrics_enabled()) {
+			char labels[200];
+			snprintf(labels, sizeof labels, "queue=\"%s\"", r->d->queue);
+			sq_metrics_set("shopq_outbox_backlog", labels, rows);
+			sq_metrics_inc("shopq_outbox_published_total", labels, rows);
+		}
 		if (rows == 0) {
 			PQclear(res);
 			(void)sq_pg_exec(r->pg, "COMMIT", NULL);
@@ -700,6 +730,11 @@ static void loop(rt *r)
 			}
 			if (backoff_n)
 				sq_log_notice("amqp: connected again after %d attempts", backoff_n);
+			if (ready_sent && sq_metrics_enabled()) {
+				char labels[200];
+				snprintf(labels, sizeof labels, "queue=\"%s\"", r->d->queue);
+				sq_metrics_inc("shopq_amqp_reconnects_total", labels, 1);
+			}
 			backoff_n = 0;
 			if (!ready_sent) {
 				char status[200];
@@ -802,6 +837,11 @@ int sq_daemon_main(int argc, char **argv, const sq_daemon *d)
 		fprintf(stderr, "%s\n", e.msg);
 		return 1;
 	}
+	if (d->check && d->check(&r.cfg, &e)) {
+		fprintf(stderr, "%s\n", e.msg);
+		sq_config_free(&r.cfg);
+		return 1;
+	}
 	if (check) {
 		printf("%s: configuration OK\n", path);
 		sq_config_free(&r.cfg);
@@ -819,6 +859,9 @@ int sq_daemon_main(int argc, char **argv, const sq_daemon *d)
 		sq_log_err("start: %s", e.msg);
 		goto out;
 	}
+	const char *mport = getenv("SHOPQ_METRICS_PORT");
+	if (sq_metrics_start(mport ? atoi(mport) : r.cfg.metrics_port, &e))
+		sq_log_warn("%s; running without metrics", e.msg);
 	struct sigaction sa = { 0 };
 	sa.sa_handler = on_stop;
 	sigaction(SIGTERM, &sa, NULL);
@@ -828,6 +871,7 @@ int sq_daemon_main(int argc, char **argv, const sq_daemon *d)
 	signal(SIGPIPE, SIG_IGN);
 
 	loop(&r);
+	sq_metrics_stop();
 	sq_log_notice("stopped");
 	rc = 0;
 	if (d->stop)

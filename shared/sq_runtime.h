@@ -40,6 +40,9 @@ typedef struct sq_daemon {
 	const char *db_section; /* config section whose conninfo it uses ("orders") */
 	const char *db_schema;  /* schema of its inbox/outbox/attempts ("sales") */
 	const sq_route *routes; /* terminated by a NULL routing_key */
+	/* optional: module-specific validation (also run by --check-config);
+	 * err says "file:line: problem" */
+	int (*check)(const sq_config *cfg, sq_err *err);
 	/* optional: build the daemon's state once config is loaded */
 	int (*start)(void **ret_state, const sq_config *cfg, sq_err *err);
 	void (*stop)(void *state);

@@ -16,3 +16,15 @@ wait_for 10 '[ "$(queue_depth test.events.dedup)" -eq 2 ]' "events"
 sleep 1
 assert_eq "$(queue_depth test.events.dedup)" 2 "one event per effect (outbox)"
 assert_eq "$(psqlq 'SELECT count(*) FROM testd.outbox')" 0 "outbox emptied after publishing"
+# metrics: a running daemon serves Prometheus text and the counters moved
+make_conf "$TMP/m.conf" 'runtime: { batch_size = 50; retry_delays = [1, 2, 4, 8, 16]; poison_limit = 3; };' 'metrics: { port = 39181; };'
+kill -TERM "$LAST_PID"; wait "$LAST_PID" || true
+start_daemon testdm "$TBIN/shopq-testd" "$TMP/m.conf"
+tc raw shopq.commands test.apply --body '{"key":"metric-1"}'
+tc raw shopq.commands test.apply --body 'not json'
+wait_for 10 '[ "$(effects metric-1)" -eq 1 ]' "metric message"
+m=$(curl -s http://127.0.0.1:39181/metrics)
+assert_contains "$m" 'shopq_messages_total{queue="shopq.testd",outcome="ok"} 1' "ok counter moved"
+assert_contains "$m" 'shopq_messages_total{queue="shopq.testd",outcome="dead_lettered"} 1' "dead-letter counter moved"
+assert_contains "$m" 'shopq_handler_seconds_count{queue="shopq.testd",routing_key="test.apply"} 1' "latency histogram"
+assert_contains "$m" '# TYPE shopq_messages_total counter' "exposition format"
