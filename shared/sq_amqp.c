@@ -173,16 +173,39 @@ int sq_amqp_bind(sq_amqp *a, const char *queue, const char *exchange, const char
 	return reply_err(amqp_get_rpc_reply(a->conn), "queue.bind", err);
 }
 
+/* After the server closed the channel (e.g. a passive declare of a missing
+ * queue): acknowledge the close and open the channel again. */
+static int reopen_channel(sq_amqp *a, amqp_rpc_reply_t r)
+{
+	if (r.reply_type != AMQP_RESPONSE_SERVER_EXCEPTION || r.reply.id != AMQP_CHANNEL_CLOSE_METHOD)
+		return -1;
+	amqp_channel_close_ok_t ok = { 0 };
+	if (amqp_send_method(a->conn, CHAN, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok) != AMQP_STATUS_OK)
+		return -1;
+	amqp_channel_open(a->conn, CHAN);
+	if (amqp_get_rpc_reply(a->conn).reply_type != AMQP_RESPONSE_NORMAL)
+		return -1;
+	if (a->confirm) {
+		amqp_confirm_select(a->conn, CHAN);
+		if (amqp_get_rpc_reply(a->conn).reply_type != AMQP_RESPONSE_NORMAL)
+			return -1;
+		a->next_tag = 1;
+		a->acked_upto = 0;
+		if (a->window)
+			memset(a->window, 0, a->window_cap);
+	}
+	return 0;
+}
+
 int sq_amqp_inspect(sq_amqp *a, const char *queue, uint32_t *ret_messages, uint32_t *ret_consumers,
 		    sq_err *err)
 {
 	amqp_queue_declare_ok_t *ok = amqp_queue_declare(a->conn, CHAN, amqp_cstring_bytes(queue), 1, 0, 0, 0,
 							 amqp_empty_table);
 	if (!ok) {
-		reply_err(amqp_get_rpc_reply(a->conn), queue, err);
-		/* a failed passive declare closes the channel: open it again */
-		amqp_channel_open(a->conn, CHAN);
-		(void)amqp_get_rpc_reply(a->conn);
+		amqp_rpc_reply_t r = amqp_get_rpc_reply(a->conn);
+		reply_err(r, queue, err);
+		(void)reopen_channel(a, r);
 		return -1;
 	}
 	if (ret_messages)

@@ -494,7 +494,7 @@ static int publish_copy(rt *r, item *it, const char *queue, int attempt, int fin
 	amqp_basic_properties_t p = it->env.message.properties;
 	const amqp_table_t *old = (p._flags & AMQP_BASIC_HEADERS_FLAG) ? &p.headers : NULL;
 	int nold = old ? old->num_entries : 0;
-	amqp_table_entry_t *e = calloc((size_t)nold + 5, sizeof *e);
+	amqp_table_entry_t *e = calloc((size_t)nold + 6, sizeof *e);
 	int n = 0, rc;
 
 	if (!e)
@@ -514,6 +514,11 @@ static int publish_copy(rt *r, item *it, const char *queue, int attempt, int fin
 	e[n].key = amqp_cstring_bytes(final_attempts ? "x-shopq-attempts" : "x-shopq-attempt");
 	e[n].value.kind = AMQP_FIELD_KIND_I32;
 	e[n++].value.value.i32 = final_attempts ? final_attempts : attempt;
+	if (final_attempts) {
+		e[n].key = amqp_cstring_bytes("x-shopq-failed-at");
+		e[n].value.kind = AMQP_FIELD_KIND_I64;
+		e[n++].value.value.i64 = (int64_t)time(NULL);
+	}
 	e[n].key = amqp_cstring_bytes("x-shopq-queue");
 	e[n].value.kind = AMQP_FIELD_KIND_UTF8;
 	e[n++].value.value.bytes = amqp_cstring_bytes(r->d->queue);

@@ -20,5 +20,7 @@ sq_pg *ctl_pg(ctl *c);
 int ctl_migrate(ctl *c, int argc, char **argv);
 int ctl_publish(ctl *c, int argc, char **argv);
 int ctl_sample(ctl *c, int argc, char **argv);
+int ctl_status(ctl *c, int argc, char **argv);
+int ctl_dlq(ctl *c, int argc, char **argv);
 
 #endif

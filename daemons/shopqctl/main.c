@@ -40,6 +40,10 @@ static void usage(FILE *out)
 		     "  sample [--scale N]           load the sample catalog (N: large data for benchmarks)\n"
 		     "  publish [--message-id ID] [--events] ROUTING_KEY JSON\n"
 		     "                               publish a persistent JSON message, wait for the confirm\n"
+		     "  status [--json]              queues (ready, consumers, dead letters) and jobs' last runs\n"
+		     "  dlq list QUEUE               dead letters of QUEUE: message id, attempts, age, reason\n"
+		     "  dlq replay QUEUE [--id ID | --reason TEXT] [--dry-run] [--rate N]\n"
+		     "                               republish dead letters to QUEUE (recorded, confirmed)\n"
 		     "options: --config PATH (default %s), --version, --help\n",
 		SQ_DEFAULT_CONFIG);
 }
@@ -51,6 +55,8 @@ static const struct {
 	{ "migrate", ctl_migrate },
 	{ "publish", ctl_publish },
 	{ "sample", ctl_sample },
+	{ "status", ctl_status },
+	{ "dlq", ctl_dlq },
 };
 
 int main(int argc, char **argv)

@@ -14,6 +14,7 @@ static const sq_field apply_fields[] = {
 	{ "fail_always", SQ_F_INT, 0, 0, 1 },
 	{ "sleep_ms", SQ_F_INT, 0, 0, 600000 },
 	{ "crash", SQ_F_INT, 0, 0, 1 },
+	{ "require_flag", SQ_F_STRING, 0, 1, 100 },
 	{ NULL, 0, 0, 0, 0 },
 };
 
@@ -32,6 +33,16 @@ static sq_outcome handle_apply(sq_ctx *ctx, const sq_msg *msg)
 		abort(); /* a poison message: the process dies while handling it */
 	if (opt_int(msg->body, "fail_always"))
 		return sq_retry(ctx, "test failure that never passes");
+	const char *flag = json_string_value(json_object_get(msg->body, "require_flag"));
+	if (flag) {
+		long long found_n;
+		int found;
+		const char *fp[] = { flag };
+		if (sq_query_ll(ctx, "SELECT count(*) FROM testd.flags WHERE name = $1", 1, fp, &found_n, &found))
+			return sq_ctx_fail(ctx);
+		if (!found_n)
+			return sq_retry(ctx, "flag %s is not set", flag);
+	}
 	if (msg->attempt <= opt_int(msg->body, "fail_times"))
 		return sq_retry(ctx, "test failure %d of %lld", msg->attempt, opt_int(msg->body, "fail_times"));
 	if (sleep_ms > 0) {
@@ -63,7 +74,8 @@ static int testd_start(void **ret_state, const sq_config *cfg, sq_err *err)
 	r = PQexec(c, "SET client_min_messages = warning;"
 		      "SELECT public.shopq_create_runtime_tables('testd');"
 		      "CREATE TABLE IF NOT EXISTS testd.effects (id bigserial PRIMARY KEY,"
-		      " message_id text NOT NULL, key text NOT NULL, at timestamptz NOT NULL DEFAULT now())");
+		      " message_id text NOT NULL, key text NOT NULL, at timestamptz NOT NULL DEFAULT now());"
+		      "CREATE TABLE IF NOT EXISTS testd.flags (name text PRIMARY KEY)");
 	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
 		rc = sq_err_set(err, "creating the testd schema: %s", PQerrorMessage(c));
 	PQclear(r);
