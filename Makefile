@@ -110,7 +110,9 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/shopq $(DESTDIR)/lib/systemd/system
 	install -m 755 $(addprefix $(B)/bin/,$(PROGRAMS)) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 config/shopq.conf.example $(DESTDIR)/etc/shopq/shopq.conf.example
-	$(if $(wildcard systemd/*),install -m 644 $(wildcard systemd/*) $(DESTDIR)/lib/systemd/system/)
+	for u in $(wildcard systemd/*); do \
+	  sed 's|@BINDIR@|$(PREFIX)/bin|g' $$u > $(DESTDIR)/lib/systemd/system/$$(basename $$u) && \
+	  chmod 644 $(DESTDIR)/lib/systemd/system/$$(basename $$u); done
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(PROGRAMS))
