@@ -4,6 +4,7 @@
 #include "sq_amqp.h"
 
 #include <amqp_tcp_socket.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -281,7 +282,8 @@ int sq_amqp_ack(sq_amqp *a, uint64_t tag, int multiple, sq_err *err)
 	return status_err(amqp_basic_ack(a->conn, CHAN, tag, multiple), "basic.ack", err);
 }
 
-int sq_amqp_get(sq_amqp *a, const char *queue, amqp_message_t *msg, uint64_t *ret_tag, sq_err *err)
+int sq_amqp_get(sq_amqp *a, const char *queue, amqp_message_t *msg, uint64_t *ret_tag, char *ret_key,
+		size_t keylen, sq_err *err)
 {
 	amqp_rpc_reply_t r;
 
@@ -291,7 +293,10 @@ int sq_amqp_get(sq_amqp *a, const char *queue, amqp_message_t *msg, uint64_t *re
 		return -1;
 	if (r.reply.id == AMQP_BASIC_GET_EMPTY_METHOD)
 		return 0;
-	*ret_tag = ((amqp_basic_get_ok_t *)r.reply.decoded)->delivery_tag;
+	amqp_basic_get_ok_t *ok = r.reply.decoded;
+	*ret_tag = ok->delivery_tag;
+	if (ret_key)
+		snprintf(ret_key, keylen, "%.*s", (int)ok->routing_key.len, (const char *)ok->routing_key.bytes);
 	r = amqp_read_message(a->conn, CHAN, msg, 0);
 	return reply_err(r, "basic.get body", err) ? -1 : 1;
 }

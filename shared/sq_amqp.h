@@ -34,8 +34,10 @@ int sq_amqp_consume(sq_amqp *a, const char *queue, int prefetch, sq_err *err);
  * timeout_ms; -1: the connection is broken. */
 int sq_amqp_next(sq_amqp *a, int timeout_ms, amqp_envelope_t *env, sq_err *err);
 int sq_amqp_ack(sq_amqp *a, uint64_t tag, int multiple, sq_err *err);
-/* basic.get for operator tools: 1 got a message, 0 queue empty, -1 error. */
-int sq_amqp_get(sq_amqp *a, const char *queue, amqp_message_t *msg, uint64_t *ret_tag, sq_err *err);
+/* basic.get for operator tools: 1 got a message, 0 queue empty, -1 error.
+ * ret_key (may be NULL) receives the routing key it was published with. */
+int sq_amqp_get(sq_amqp *a, const char *queue, amqp_message_t *msg, uint64_t *ret_tag, char *ret_key,
+		size_t keylen, sq_err *err);
 
 /* Publishes one persistent application/json message; the confirm is awaited
  * later by sq_amqp_wait_confirms. headers may be NULL. */

@@ -154,7 +154,7 @@ int ctl_dlq(ctl *c, int argc, char **argv)
 		amqp_message_t m;
 		uint64_t tag;
 		dead_info d;
-		int got = sq_amqp_get(a, dq, &m, &tag, &e);
+		int got = sq_amqp_get(a, dq, &m, &tag, NULL, 0, &e);
 		if (got < 0) {
 			ctl_fail("dlq: %s", e.msg);
 			goto out;

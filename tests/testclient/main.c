@@ -113,7 +113,8 @@ static int cmd_drain(sq_amqp *a, int argc, char **argv)
 	for (;;) {
 		amqp_message_t m;
 		uint64_t tag;
-		int got = sq_amqp_get(a, argv[0], &m, &tag, &e);
+		char key[256];
+		int got = sq_amqp_get(a, argv[0], &m, &tag, key, sizeof key, &e);
 		if (got < 0)
 			return fail("get", &e);
 		if (got == 0)
@@ -123,6 +124,7 @@ static int cmd_drain(sq_amqp *a, int argc, char **argv)
 				    (m.properties._flags & AMQP_BASIC_MESSAGE_ID_FLAG)
 					    ? json_stringn(m.properties.message_id.bytes, m.properties.message_id.len)
 					    : json_null());
+		json_object_set_new(o, "routing_key", json_string(key));
 		json_object_set_new(o, "headers", header_json(&m.properties));
 		json_t *body = json_stringn(m.body.bytes, m.body.len); /* NULL when not UTF-8 */
 		json_object_set_new(o, "body", body ? body : json_string("<not UTF-8>"));
