@@ -24,7 +24,7 @@ SAMPLES    := $(sort $(wildcard shared/sample/*.sql))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
 
-.PHONY: all deps test unit integration demo check-asan clean install uninstall devenv-up
+.PHONY: all deps test unit integration demo check-asan clean install uninstall devenv-up fuzz
 all: $(addprefix $(B)/bin/,$(PROGRAMS)) $(B)/test-bin/shopq-testd $(B)/test-bin/sq-testclient \
      $(addprefix $(B)/test-bin/,$(PROGRAMS))
 
@@ -80,6 +80,21 @@ $(B)/unit/%: tests/unit/%.c $(B)/libdaemons.a $(B)/libshopq.a
 unit: $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
 
+# ---- fuzzing (clang libFuzzer + ASan/UBSan): `make fuzz FUZZ_SECONDS=600` by hand
+FUZZ_SECONDS ?= 10
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Ishared $(PKG_CFLAGS)
+FUZZ_TARGETS := envelope:shared/sq_envelope.c:shared/sq_uuid.c webhook:shared/sq_webhook.c \
+                form:shared/sq_form.c cron:shared/sq_cron.c
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(SHARED_SRC)
+	@mkdir -p $(dir $@)
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(subst :, ,$(patsubst $*:%,%,$(filter $*:%,$(FUZZ_TARGETS)))) $(PKG_LIBS)
+fuzz: $(foreach t,$(FUZZ_TARGETS),$(B)/fuzz/fuzz_$(firstword $(subst :, ,$(t))))
+	@for t in $^; do n=$${t##*/fuzz_}; mkdir -p $(B)/fuzz/corpus-$$n; \
+	  echo "== $$t ($(FUZZ_SECONDS) s)"; \
+	  $$t -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(B)/fuzz/ $(B)/fuzz/corpus-$$n tests/fuzz/corpus/$$n \
+	    > $(B)/fuzz/$$n.log 2>&1 || { tail -n 40 $(B)/fuzz/$$n.log; echo "fuzz: $$n found a crash"; exit 1; }; \
+	  tail -n 1 $(B)/fuzz/$$n.log; done
+
 deps:
 	@scripts/deps
 
@@ -94,6 +109,7 @@ integration: devenv-up
 test: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory fuzz
 	@$(MAKE) --no-print-directory integration
 
 demo: deps
