@@ -24,7 +24,7 @@ SAMPLES    := $(sort $(wildcard shared/sample/*.sql))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
 
-.PHONY: all deps test unit integration demo check-asan clean install uninstall devenv-up fuzz
+.PHONY: all deps test unit integration demo check-asan clean install uninstall devenv-up fuzz check-valgrind
 all: $(addprefix $(B)/bin/,$(PROGRAMS)) $(B)/test-bin/shopq-testd $(B)/test-bin/sq-testclient \
      $(addprefix $(B)/test-bin/,$(PROGRAMS))
 
@@ -111,10 +111,17 @@ test: deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory fuzz
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory check-valgrind
+	@$(MAKE) --no-print-directory check-asan
 
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/demo
+
+# the integration tests whose daemons run under valgrind (memory errors and leaks fail them)
+VALGRIND_TESTS ?= t_runtime_dedup t_runtime_malformed t_runtime_retry t_runtime_sigterm
+check-valgrind: devenv-up
+	@SHOPQ_VALGRIND=1 tests/integration/run $(addprefix tests/integration/,$(addsuffix .sh,$(VALGRIND_TESTS)))
 
 check-asan: deps
 	@$(MAKE) --no-print-directory B=build/asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" unit

@@ -17,10 +17,15 @@ cleanup() {
   fi
   for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do
-    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$p" 2>/dev/null || true
   done
+  for f in "$TMP"/*.valgrind; do
+    [ -e "$f" ] || continue
+    if [ -s "$f" ]; then echo "FAILED: valgrind found errors in $(basename "$f" .valgrind):"; head -n 40 "$f"; rc=1; fi
+  done
   rm -rf "$TMP"
+  exit "$rc"
 }
 trap cleanup EXIT
 
@@ -55,7 +60,10 @@ PY
 # start_daemon LOGNAME BINARY CONFIG [ENV=VAL ...]: background, pid in $LAST_PID
 start_daemon() {
   local name=$1 bin=$2 conf=$3; shift 3
-  env "$@" "$bin" --config "$conf" >> "$TMP/$name.log" 2>&1 &
+  local vg=()
+  # SHOPQ_VALGRIND=1: run daemons under valgrind; any error or definite leak fails the test
+  [ -n "${SHOPQ_VALGRIND:-}" ] && vg=(valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 --log-file="$TMP/$name.valgrind")
+  env "$@" "${vg[@]}" "$bin" --config "$conf" >> "$TMP/$name.log" 2>&1 &
   LAST_PID=$!
   PIDS+=("$LAST_PID")
   wait_for 30 "grep -q 'consuming' '$TMP/$name.log'" "$name to start consuming"
