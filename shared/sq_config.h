@@ -28,6 +28,9 @@ typedef struct sq_config {
 	int redis_port;
 	char *redis_password;
 	int redis_db;
+	char *redis_username;
+	int redis_connect_timeout_ms;
+	int redis_timeout_ms;
 	/* payments */
 	char *gateway_url;
 	char *api_key;

@@ -22,5 +22,6 @@ int ctl_publish(ctl *c, int argc, char **argv);
 int ctl_sample(ctl *c, int argc, char **argv);
 int ctl_status(ctl *c, int argc, char **argv);
 int ctl_dlq(ctl *c, int argc, char **argv);
+int ctl_audit(ctl *c, int argc, char **argv);
 
 #endif

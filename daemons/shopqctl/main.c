@@ -44,6 +44,7 @@ static void usage(FILE *out)
 		     "  dlq list QUEUE               dead letters of QUEUE: message id, attempts, age, reason\n"
 		     "  dlq replay QUEUE [--id ID | --reason TEXT] [--dry-run] [--rate N]\n"
 		     "                               republish dead letters to QUEUE (recorded, confirmed)\n"
+		     "  audit [--no-provider]        check the cross-module invariants (stock, payments, outboxes)\n"
 		     "options: --config PATH (default %s), --version, --help\n",
 		SQ_DEFAULT_CONFIG);
 }
@@ -57,6 +58,7 @@ static const struct {
 	{ "sample", ctl_sample },
 	{ "status", ctl_status },
 	{ "dlq", ctl_dlq },
+	{ "audit", ctl_audit },
 };
 
 int main(int argc, char **argv)

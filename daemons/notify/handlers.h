@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: MIT
+// handlers.h -- what shopq-notify does with each message: the schemas of
+// notification.send and of the events it turns into notifications, and the
+// handlers that store them through the daemon's notify_store.
+#ifndef NOTIFY_HANDLERS_H
+#define NOTIFY_HANDLERS_H
+
+#include "sq_runtime.h"
+
+extern const sq_field notify_send_fields[];
+extern const sq_field notify_event_fields[];
+
+/* notification.send {user_id, type, title, body, data?} */
+sq_outcome notify_handle_send(sq_ctx *ctx, const sq_msg *msg);
+/* order.confirmed, order.shipped, order.cancelled, payment.failed */
+sq_outcome notify_handle_event(sq_ctx *ctx, const sq_msg *msg);
+
+#endif

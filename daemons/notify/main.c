@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+// main.c -- shopq-notify: notification.send and the domain events
+// order.confirmed, order.shipped, order.cancelled and payment.failed become
+// notifications in Redis (section 6 of the contract).
+#include <stdlib.h>
+
+#include "entry.h"
+#include "handlers.h"
+#include "sq_log.h"
+#include "store.h"
+
+static int notify_start(void **ret_state, const sq_config *cfg, sq_err *err)
+{
+	notify_store *s = calloc(1, sizeof *s);
+	sq_err e;
+
+	*ret_state = NULL;
+	if (!s)
+		return sq_err_set(err, "out of memory");
+	if (notify_store_init(s, cfg, err)) {
+		free(s);
+		return -1;
+	}
+	notify_check_set_max_body(cfg->notify_max_body);
+	/* Redis may be down now: messages are retried until it answers */
+	if (notify_store_load(s, &e) != SQ_REDIS_OK)
+		sq_log_warn("%s; notifications are retried until Redis answers", e.msg);
+	else
+		sq_log_notice("redis %s:%d db %d: notify script loaded (sha %s)", cfg->redis_host, cfg->redis_port,
+			      cfg->redis_db, s->script.sha);
+	*ret_state = s;
+	return 0;
+}
+
+static void notify_stop(void *state)
+{
+	notify_store_close(state);
+	free(state);
+}
+
+static const sq_route routes[] = {
+	{ "notification.send", 0, notify_send_fields, notify_check_send, notify_handle_send },
+	{ "order.confirmed", 1, notify_event_fields, NULL, notify_handle_event },
+	{ "order.shipped", 1, notify_event_fields, NULL, notify_handle_event },
+	{ "order.cancelled", 1, notify_event_fields, NULL, notify_handle_event },
+	{ "payment.failed", 1, notify_event_fields, NULL, notify_handle_event },
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
+int main(int argc, char **argv)
+{
+	static const sq_daemon d = {
+		.name = "notify",
+		.queue = "shopq.notify",
+		.db_section = "notify",
+		.db_schema = "notify",
+		.routes = routes,
+		.start = notify_start,
+		.stop = notify_stop,
+	};
+	return sq_daemon_main(argc, argv, &d);
+}
