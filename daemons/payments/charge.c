@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: MIT
+// charge.c -- payment.charge: the attempt is recorded ('unknown', with its
+// idempotency key) on the side connection before the provider is called, so a
+// timeout or a crash leaves a payment that the next attempt (or reconcile)
+// asks about with the same key; the answer settles through the arbiter.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "payments.h"
+#include "sq_log.h"
+
+/* The payment of an order, with its token's value. */
+static const char sql_by_order[] =
+	"SELECT p.id, p.status, p.idempotency_key, (p.amount * 100)::bigint, p.currency, t.value"
+	" FROM payments.payment p LEFT JOIN payments.tokens t ON t.id = p.token_id WHERE p.order_id = $1";
+
+typedef struct charge_row {
+	char id[24];
+	char status[16];
+	char key[PAYMENTS_KEY_MAX];
+	long long amount;
+	char currency[8];
+	char *token; /* NULL when the token is gone */
+} charge_row;
+
+/* 1 found, 0 none. */
+static int fill_row(PGresult *r, charge_row *row)
+{
+	if (PQntuples(r) == 0)
+		return 0;
+	snprintf(row->id, sizeof row->id, "%s", PQgetvalue(r, 0, 0));
+	snprintf(row->status, sizeof row->status, "%s", PQgetvalue(r, 0, 1));
+	snprintf(row->key, sizeof row->key, "%s", PQgetvalue(r, 0, 2));
+	row->amount = strtoll(PQgetvalue(r, 0, 3), NULL, 10);
+	snprintf(row->currency, sizeof row->currency, "%s", PQgetvalue(r, 0, 4));
+	free(row->token);
+	row->token = PQgetisnull(r, 0, 5) ? NULL : strdup(PQgetvalue(r, 0, 5));
+	return 1;
+}
+
+/* As the message's transaction sees it (committed rows and its own changes;
+ * a plain read never waits). 1 found, 0 none, -1 database error. */
+static int load_row(sq_ctx *ctx, const char *order, charge_row *row)
+{
+	const char *p[] = { order };
+	PGresult *r = sq_query(ctx, sql_by_order, 1, p);
+	int found;
+
+	if (!r)
+		return -1;
+	found = fill_row(r, row);
+	PQclear(r);
+	return found;
+}
+
+int payments_apply_charge_answer(sq_ctx *ctx, const char *payment_id, const payments_answer *a, const char *via)
+{
+	payments_move m = { .payment_id = payment_id, .via = via, .refund_amount = -1 };
+	int moved;
+
+	switch (a->kind) {
+	case PAYMENTS_ANS_NONE:
+	case PAYMENTS_ANS_RETRY:
+		return 1;
+	case PAYMENTS_ANS_DECLINED:
+	case PAYMENTS_ANS_REFUSED:
+		m.to = "failed";
+		m.reference_id = a->intent_id;
+		m.code = a->code;
+		m.message = a->message;
+		break;
+	case PAYMENTS_ANS_OK:
+		m.to = payments_intent_target(a->status);
+		m.reference_id = a->id;
+		if (!m.to) { /* a status we do not know: recorded, settled later by webhook or reconcile */
+			sq_log_warn("payment %s: intent %s has status \"%s\": left to webhooks and reconcile", payment_id,
+				    a->id, a->status);
+			m.to = "processing";
+		}
+		m.code = strcmp(m.to, "failed") == 0 ? (a->code[0] ? a->code : "payment_failed") : a->status;
+		m.message = a->message;
+		break;
+	}
+	return payments_settle(ctx, &m, &moved);
+}
+
+void payments_charge_ask(payments_state *st, const char *payment_id, const char *key, long long amount,
+			 const char *currency, const char *token, long long order_id, const char *what,
+			 payments_answer *a)
+{
+	char masked[32];
+
+	payments_mask_token(token, masked, sizeof masked);
+	payments_provider_charge(st->provider, key, amount, currency, token, order_id, a);
+	payments_scrub_token(a->reason, sizeof a->reason, token);
+	payments_scrub_token(a->message, sizeof a->message, token);
+	payments_side_log(st, payment_id, "%s: POST /v1/payment_intents key=%s payment_method=%s amount=%lld %s: %s",
+			  what, key, masked, amount, currency, a->reason);
+}
+
+/* The order's payment row, created 'unknown' (committed) when there is none. 1
+ * found or created; 0 when the token is not the user's (recorded as failed in
+ * the message's transaction); -1 on errors with the outcome in *out. */
+static int record_attempt(sq_ctx *ctx, payments_state *st, const sq_msg *msg, const char *order,
+			  charge_row *row, sq_outcome *out)
+{
+	json_t *b = msg->body;
+	long long user_id = json_integer_value(json_object_get(b, "user_id"));
+	long long amount = json_integer_value(json_object_get(b, "amount"));
+	long long token_id = json_integer_value(json_object_get(b, "payment_token_id"));
+	char user[24], amt[24], tok[24], key[PAYMENTS_KEY_MAX], cur[4];
+	const char *c = json_string_value(json_object_get(b, "currency"));
+	PGresult *r;
+	sq_err e;
+	int rc;
+
+	for (int i = 0; i < 3; i++)
+		cur[i] = (char)(c[i] >= 'a' && c[i] <= 'z' ? c[i] - 'a' + 'A' : c[i]);
+	cur[3] = '\0';
+	snprintf(user, sizeof user, "%lld", user_id);
+	snprintf(amt, sizeof amt, "%lld", amount);
+	snprintf(tok, sizeof tok, "%lld", token_id);
+	payments_charge_key(strtoll(order, NULL, 10), key);
+
+	const char *tp[] = { tok, user };
+	r = sq_query(ctx, "SELECT expiry IS NOT NULL AND expiry <= now() FROM payments.tokens WHERE id = $1 AND user_id = $2",
+		     2, tp);
+	if (!r)
+		return *out = sq_ctx_fail(ctx), -1;
+	if (PQntuples(r) == 0 || strcmp(PQgetvalue(r, 0, 0), "t") == 0) {
+		int expired = PQntuples(r) > 0;
+		payments_move m = { .to = "failed", .order_id = strtoll(order, NULL, 10), .refund_amount = -1,
+				    .code = expired ? "expired_card" : "unknown_token",
+				    .message = expired ? "The saved card has expired."
+						       : "The payment token does not exist or is not the user's.",
+				    .via = "token check" };
+		int moved;
+		PQclear(r);
+		const char *ip[] = { order, user, amt, cur, key };
+		r = sq_query(ctx, "INSERT INTO payments.payment (order_id, user_id, amount, currency, status, idempotency_key)"
+				  " VALUES ($1, $2, $3::numeric / 100, $4, 'pending', $5) ON CONFLICT DO NOTHING RETURNING id",
+			     5, ip);
+		if (!r)
+			return *out = sq_ctx_fail(ctx), -1;
+		if (PQntuples(r) > 0 && payments_settle(ctx, &m, &moved)) {
+			PQclear(r);
+			return *out = sq_ctx_fail(ctx), -1;
+		}
+		PQclear(r);
+		sq_log_info("order %s: %s (token %s, user %s): payment failed", order, m.code, tok, user);
+		*out = SQ_OK;
+		return 0;
+	}
+	PQclear(r);
+
+	/* committed at once: from here on a timeout or a crash leaves an 'unknown' payment */
+	const char *ip[] = { order, user, amt, cur, key, tok };
+	r = payments_side_query(st,
+				"INSERT INTO payments.payment (order_id, user_id, amount, currency, status, idempotency_key, token_id,"
+				" payment_method) SELECT $1, $2, $3::numeric / 100, $4, 'unknown', $5, $6, t.payment_method"
+				" FROM payments.tokens t WHERE t.id = $6 ON CONFLICT DO NOTHING",
+				6, ip, &e);
+	if (!r)
+		return *out = sq_retry(ctx, "recording the charge attempt: %s", e.msg), -1;
+	PQclear(r);
+	const char *op[] = { order };
+	r = payments_side_query(st, sql_by_order, 1, op, &e);
+	if (!r)
+		return *out = sq_retry(ctx, "reading the payment: %s", e.msg), -1;
+	rc = fill_row(r, row);
+	PQclear(r);
+	if (rc == 0)
+		return *out = sq_retry(ctx, "the payment of order %s vanished after it was recorded", order), -1;
+	return 1;
+}
+
+sq_outcome payments_handle_charge(sq_ctx *ctx, const sq_msg *msg)
+{
+	payments_state *st = sq_ctx_state(ctx);
+	long long order_id = json_integer_value(json_object_get(msg->body, "order_id"));
+	char order[24], what[64];
+	charge_row row = { 0 };
+	payments_answer a;
+	sq_outcome out = SQ_OK;
+	int rc;
+
+	snprintf(order, sizeof order, "%lld", order_id);
+	rc = load_row(ctx, order, &row);
+	if (rc < 0)
+		return sq_ctx_fail(ctx);
+	if (rc == 0 && record_attempt(ctx, st, msg, order, &row, &out) <= 0)
+		goto done;
+	if (strcmp(row.status, "unknown") != 0 && strcmp(row.status, "pending") != 0) {
+		/* settled already, or processing (a webhook or reconcile settles it): charged once */
+		sq_log_info("order %s: payment %s is %s: no charge", order, row.id, row.status);
+		goto done;
+	}
+	if (!row.token) {
+		out = sq_reject(ctx, "order %s: payment %s is unknown and its token is gone: settle it by hand", order,
+				row.id);
+		goto done;
+	}
+	snprintf(what, sizeof what, "charge (delivery attempt %d)", msg->attempt);
+	payments_charge_ask(st, row.id, row.key, row.amount, row.currency, row.token, order_id, what, &a);
+	sq_crash_point("after_provider_answer");
+	rc = payments_apply_charge_answer(ctx, row.id, &a, "charge answer");
+	if (rc < 0)
+		out = sq_ctx_fail(ctx);
+	else if (rc > 0)
+		out = sq_retry(ctx, "order %s: charge: %s", order, a.reason);
+done:
+	free(row.token);
+	return out;
+}

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: MIT
+// settle.c -- the one arbiter of a payment's state. The synchronous answer, a
+// webhook and reconcile all come here; a conditional UPDATE lets exactly one
+// of them move the row, and only that one emits the event (same transaction).
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "payments.h"
+#include "sq_log.h"
+
+/* The states a target may be reached from: never backwards. */
+static const char *from_states(const char *to)
+{
+	if (strcmp(to, "processing") == 0)
+		return "{pending,unknown}";
+	if (strcmp(to, "succeeded") == 0 || strcmp(to, "failed") == 0)
+		return "{pending,unknown,processing}";
+	if (strcmp(to, "refunded") == 0)
+		return "{succeeded}";
+	return NULL;
+}
+
+static const char settle_sql[] =
+	"UPDATE payments.payment SET status = $1,"
+	" reference_id = COALESCE(reference_id, $3),"
+	" response_code = COALESCE($5, response_code),"
+	" response_message = COALESCE($6, response_message),"
+	" refund_id = CASE WHEN $1 = 'refunded' THEN COALESCE($7, NULLIF(refund_id, 'requested')) ELSE refund_id END"
+	" WHERE (id = $2::bigint OR reference_id = $3 OR (reference_id IS NULL AND order_id = $4::bigint))"
+	" AND status = ANY ($8::text[])"
+	" RETURNING id, order_id, user_id, (amount * 100)::bigint, currency, reference_id, refund_id";
+
+static json_t *ll_or_null(PGresult *r, int row, int col)
+{
+	return PQgetisnull(r, row, col) ? json_null() : json_integer(strtoll(PQgetvalue(r, row, col), NULL, 10));
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return s && *s ? json_string(s) : json_null();
+}
+
+static int emit_for_row(sq_ctx *ctx, const payments_move *m, PGresult *r, int i)
+{
+	char now[32];
+	long long order_id = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+	long long amount = strtoll(PQgetvalue(r, i, 3), NULL, 10);
+	const char *refund_id = PQgetisnull(r, i, 6) ? NULL : PQgetvalue(r, i, 6);
+	json_t *ev = NULL;
+	const char *key = NULL;
+
+	payments_rfc3339_format((long long)time(NULL), now);
+	if (strcmp(m->to, "succeeded") == 0) {
+		key = "payment.succeeded";
+		ev = json_pack("{s:I, s:o, s:I, s:s, s:o, s:s}", "order_id", (json_int_t)order_id, "user_id",
+			       ll_or_null(r, i, 2), "amount", (json_int_t)amount, "currency", PQgetvalue(r, i, 4),
+			       "payment_intent", str_or_null(PQgetisnull(r, i, 5) ? NULL : PQgetvalue(r, i, 5)),
+			       "occurred_at", now);
+	} else if (strcmp(m->to, "failed") == 0) {
+		key = "payment.failed";
+		ev = json_pack("{s:I, s:o, s:s, s:s, s:s}", "order_id", (json_int_t)order_id, "user_id",
+			       ll_or_null(r, i, 2), "code", m->code && *m->code ? m->code : "payment_failed",
+			       "message", m->message && *m->message ? m->message : "The payment failed.",
+			       "occurred_at", now);
+	} else if (strcmp(m->to, "refunded") == 0) {
+		key = "payment.refunded";
+		ev = json_pack("{s:I, s:o, s:I, s:s, s:o, s:s}", "order_id", (json_int_t)order_id, "user_id",
+			       ll_or_null(r, i, 2), "amount",
+			       (json_int_t)(m->refund_amount >= 0 ? m->refund_amount : amount), "currency",
+			       PQgetvalue(r, i, 4), "refund_id", str_or_null(refund_id), "occurred_at", now);
+	}
+	if (key && sq_emit_event(ctx, key, ev))
+		return -1;
+	/* a refund was asked for while the payment was unsettled: do it now */
+	if (strcmp(m->to, "succeeded") == 0 && refund_id && strcmp(refund_id, "requested") == 0) {
+		sq_log_info("order %lld: payment succeeded after a refund was requested: refunding", order_id);
+		if (sq_emit_command(ctx, "payment.refund",
+				    json_pack("{s:I, s:s}", "order_id", (json_int_t)order_id, "reason",
+					      "refund requested before the payment settled")))
+			return -1;
+	}
+	return 0;
+}
+
+int payments_settle(sq_ctx *ctx, const payments_move *m, int *ret_moved)
+{
+	char oid[24], line[512];
+	const char *from = from_states(m->to);
+	PGresult *r;
+
+	*ret_moved = 0;
+	if (!from)
+		return 0;
+	snprintf(oid, sizeof oid, "%lld", m->order_id);
+	const char *p[] = { m->to,
+			    m->payment_id,
+			    m->reference_id && *m->reference_id ? m->reference_id : NULL,
+			    m->order_id > 0 ? oid : NULL,
+			    m->code && *m->code ? m->code : NULL,
+			    m->message && *m->message ? m->message : NULL,
+			    m->refund_id && *m->refund_id ? m->refund_id : NULL,
+			    from };
+	if (!p[1] && !p[2] && !p[3])
+		return 0;
+	if (!(r = sq_query(ctx, settle_sql, 8, p)))
+		return -1;
+	for (int i = 0; i < PQntuples(r); i++) {
+		sq_log_info("order %s: payment %s -> %s (%s)", PQgetvalue(r, i, 1), PQgetvalue(r, i, 0), m->to,
+			    m->via);
+		if (emit_for_row(ctx, m, r, i))
+			goto fail;
+		snprintf(line, sizeof line, "status -> %s by %s%s%s", m->to, m->via, m->code && *m->code ? ": " : "",
+			 m->code && *m->code ? m->code : "");
+		const char *lp[] = { PQgetvalue(r, i, 0), line };
+		PGresult *lr = sq_query(ctx, "INSERT INTO payments.payment_logs (payment_id, log_message) VALUES ($1, $2)",
+					2, lp);
+		if (!lr)
+			goto fail;
+		PQclear(lr);
+		*ret_moved = 1;
+	}
+	PQclear(r);
+	return 0;
+fail:
+	PQclear(r);
+	return -1;
+}

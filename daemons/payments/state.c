@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: MIT
+// state.c -- the payments daemon's state: the provider client built once from
+// the config, and its side autocommit connection for what must be recorded
+// before (or regardless of) the message's transaction: charge attempts, logs.
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "payments.h"
+#include "sq_log.h"
+
+int payments_start(void **ret_state, const sq_config *cfg, sq_err *err)
+{
+	payments_state *st;
+
+	*ret_state = NULL;
+	if (!cfg->api_key || !*cfg->api_key)
+		return sq_err_set(err, "%s: payments.api_key (or api_key_file) is not set", cfg->path);
+	if (!cfg->webhook_secret || !*cfg->webhook_secret)
+		return sq_err_set(err, "%s: payments.webhook_secret (or webhook_secret_file) is not set", cfg->path);
+	if (!(st = calloc(1, sizeof *st)))
+		return sq_err_set(err, "out of memory");
+	st->provider = payments_provider_new(cfg->gateway_url, cfg->api_key, cfg->gateway_timeout_ms, err);
+	st->side_conninfo = strdup(sq_config_conninfo(cfg, "payments_db"));
+	st->webhook_secret = strdup(cfg->webhook_secret);
+	st->webhook_tolerance_s = cfg->webhook_tolerance_s;
+	if (!st->provider || !st->side_conninfo || !st->webhook_secret) {
+		if (st->provider)
+			sq_err_set(err, "out of memory");
+		payments_stop(st);
+		return -1;
+	}
+	char shown[512];
+	sq_log_mask_secret(cfg->gateway_url, shown, sizeof shown);
+	sq_log_notice("payment provider %s (timeout %d ms, webhook tolerance %d s)", shown, cfg->gateway_timeout_ms,
+		      cfg->webhook_tolerance_s);
+	*ret_state = st;
+	return 0;
+}
+
+void payments_stop(void *state)
+{
+	payments_state *st = state;
+
+	if (!st)
+		return;
+	payments_provider_free(st->provider);
+	if (st->side)
+		PQfinish(st->side);
+	free(st->side_conninfo);
+	if (st->webhook_secret)
+		explicit_bzero(st->webhook_secret, strlen(st->webhook_secret));
+	free(st->webhook_secret);
+	free(st);
+}
+
+static int side_connect(payments_state *st, sq_err *err)
+{
+	PGresult *r;
+
+	if (st->side && PQstatus(st->side) == CONNECTION_OK)
+		return 0;
+	if (st->side)
+		PQfinish(st->side);
+	st->side = PQconnectdb(st->side_conninfo);
+	if (PQstatus(st->side) != CONNECTION_OK) {
+		sq_err_set(err, "side database connection failed: %s", PQerrorMessage(st->side));
+		PQfinish(st->side);
+		st->side = NULL;
+		return -1;
+	}
+	/* never wait long on a row the message's own (open) transaction may hold */
+	r = PQexec(st->side, "SET lock_timeout = '2s'; SET statement_timeout = '15s'");
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		sq_err_set(err, "side database connection: %s", PQerrorMessage(st->side));
+		PQclear(r);
+		PQfinish(st->side);
+		st->side = NULL;
+		return -1;
+	}
+	PQclear(r);
+	return 0;
+}
+
+PGresult *payments_side_query(payments_state *st, const char *sql, int nparams, const char *const *params,
+			      sq_err *err)
+{
+	/* every side statement may run twice (reads, INSERT .. ON CONFLICT DO NOTHING,
+	 * log lines): a connection lost since the last use is re-opened once */
+	for (int round = 0; round < 2; round++) {
+		PGresult *r;
+		if (side_connect(st, err))
+			return NULL;
+		r = PQexecParams(st->side, sql, nparams, NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK)
+			return r;
+		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+		sq_err_set(err, "database (side connection): %s: %s", state ? state : "08006",
+			   msg ? msg : PQerrorMessage(st->side));
+		PQclear(r);
+		if (PQstatus(st->side) == CONNECTION_OK)
+			return NULL;
+		PQfinish(st->side);
+		st->side = NULL;
+	}
+	return NULL;
+}
+
+void payments_side_log(payments_state *st, const char *payment_id, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	PGresult *r;
+	sq_err e;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	const char *p[] = { payment_id, line };
+	r = payments_side_query(st, "INSERT INTO payments.payment_logs (payment_id, log_message) VALUES ($1, $2)", 2,
+				p, &e);
+	if (!r)
+		sq_log_warn("payment %s: log line not recorded (%s): %s", payment_id, e.msg, line);
+	PQclear(r);
+}
