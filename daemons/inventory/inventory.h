@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: MIT
+// inventory.h -- the pieces of shopq-inventory: message shapes, event bodies,
+// and one handler per command (reserve, release, commit, restock).
+#ifndef INVENTORY_H
+#define INVENTORY_H
+
+#include "sq_runtime.h"
+
+/* ---- schema.c: message shapes (pure) */
+extern const sq_field inventory_reserve_fields[];
+extern const sq_field inventory_release_fields[];
+extern const sq_field inventory_commit_fields[];
+extern const sq_field inventory_restock_fields[];
+
+/* ---- event.c */
+/* A new event body {order_id, [user_id,] occurred_at}: user_id is echoed from
+ * the command when it carried one (inventory does not know users). */
+json_t *inventory_event_body(const json_t *command);
+/* An integer field of a message body (0 when absent). */
+long long inventory_field_ll(const json_t *body, const char *name);
+
+/* ---- handlers */
+sq_outcome inventory_handle_reserve(sq_ctx *ctx, const sq_msg *msg); /* reserve.c */
+sq_outcome inventory_handle_release(sq_ctx *ctx, const sq_msg *msg); /* release.c */
+sq_outcome inventory_handle_commit(sq_ctx *ctx, const sq_msg *msg);  /* release.c */
+sq_outcome inventory_handle_restock(sq_ctx *ctx, const sq_msg *msg); /* restock.c */
+
+#endif

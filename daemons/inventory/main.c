@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: MIT
+// main.c -- shopq-inventory: stock and reservations over the catalog schema.
+// Wiring only: the commands it consumes and their handlers.
+#include "inventory.h"
+
+static const sq_route routes[] = {
+	{ "inventory.reserve", 0, inventory_reserve_fields, NULL, inventory_handle_reserve },
+	{ "inventory.release", 0, inventory_release_fields, NULL, inventory_handle_release },
+	{ "inventory.commit", 0, inventory_commit_fields, NULL, inventory_handle_commit },
+	{ "inventory.restock", 0, inventory_restock_fields, NULL, inventory_handle_restock },
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
+int main(int argc, char **argv)
+{
+	static const sq_daemon d = {
+		.name = "inventory",
+		.queue = "shopq.inventory",
+		.db_section = "inventory",
+		.db_schema = "catalog",
+		.routes = routes,
+	};
+	return sq_daemon_main(argc, argv, &d);
+}
