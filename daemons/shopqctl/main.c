@@ -45,6 +45,11 @@ static void usage(FILE *out)
 		     "  dlq replay QUEUE [--id ID | --reason TEXT] [--dry-run] [--rate N]\n"
 		     "                               republish dead letters to QUEUE (recorded, confirmed)\n"
 		     "  audit [--no-provider]        check the cross-module invariants (stock, payments, outboxes)\n"
+		     "  job list                     each job's schedule, last run (outcome, rows, duration), next run\n"
+		     "  job run NAME [--wait] [--timeout S]\n"
+		     "                               run a job now (job.run); --wait follows it to its outcome\n"
+		     "  report top-selling|recent-orders|products [--limit N]\n"
+		     "                               the top sellers, the newest orders, products with brand etc.\n"
 		     "options: --config PATH (default %s), --version, --help\n",
 		SQ_DEFAULT_CONFIG);
 }
@@ -59,6 +64,8 @@ static const struct {
 	{ "status", ctl_status },
 	{ "dlq", ctl_dlq },
 	{ "audit", ctl_audit },
+	{ "job", ctl_job },
+	{ "report", ctl_report },
 };
 
 int main(int argc, char **argv)
