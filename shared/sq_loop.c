@@ -21,6 +21,7 @@
 #include "sq_metrics.h"
 #include "sq_pg.h"
 #include "sq_sd.h"
+#include "sq_signal.h"
 #include "sq_uuid.h"
 #include "sq_version.h"
 
@@ -60,11 +61,6 @@ typedef struct item {
 	char reason[768];
 } item;
 
-static volatile sig_atomic_t stop_requested;
-static volatile sig_atomic_t reload_requested;
-
-static void on_stop(int sig) { (void)sig; stop_requested = 1; }
-static void on_hup(int sig) { (void)sig; reload_requested = 1; }
 
 /* ------------------------------------------------------------------ ctx API */
 
@@ -259,7 +255,7 @@ fail:
 /* Sleeps ms in slices, returning early on a stop request. */
 static void nap(long ms)
 {
-	while (ms > 0 && !stop_requested) {
+	while (ms > 0 && !sq_signal_stop()) {
 		long s = ms > 100 ? 100 : ms;
 		struct timespec ts = { 0, s * 1000000L };
 		nanosleep(&ts, NULL);
@@ -724,7 +720,7 @@ static void loop(rt *r)
 		sq_log_err("out of memory");
 		return;
 	}
-	while (!stop_requested) {
+	while (!sq_signal_stop()) {
 		if (!r->cons) {
 			if (connect_all(r, &e)) {
 				long ms = sq_backoff_ms(backoff_n++, 200, 30000, rnd01());
@@ -754,10 +750,8 @@ static void loop(rt *r)
 			r->outbox_pending = 1;
 		}
 		sq_sd_watchdog();
-		if (reload_requested) {
-			reload_requested = 0;
+		if (sq_signal_take_reload())
 			reload(r);
-		}
 		int n = collect(r, items, r->cfg.batch_size, &e);
 		if (n < 0) {
 			free_items(items, -n - 1);
@@ -867,13 +861,7 @@ int sq_daemon_main(int argc, char **argv, const sq_daemon *d)
 	const char *mport = getenv("SHOPQ_METRICS_PORT");
 	if (sq_metrics_start(mport ? atoi(mport) : r.cfg.metrics_port, &e))
 		sq_log_warn("%s; running without metrics", e.msg);
-	struct sigaction sa = { 0 };
-	sa.sa_handler = on_stop;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = on_hup;
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	sq_signals_install();
 
 	loop(&r);
 	sq_metrics_stop();

@@ -5,20 +5,15 @@
 #include <time.h>
 
 #include "inventory.h"
+#include "sq_time.h"
 
 json_t *inventory_event_body(const json_t *command)
 {
-	struct timespec ts;
-	struct tm tm;
 	char now[32];
-	size_t n;
 	json_t *user = json_object_get(command, "user_id");
 	json_t *body;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(now + n, sizeof now - n, ".%03uZ", (unsigned)(ts.tv_nsec / 1000000L) % 1000u);
+	sq_time_now_rfc3339(now);
 	body = json_pack("{s:I,s:s}", "order_id", (json_int_t)inventory_field_ll(command, "order_id"),
 			 "occurred_at", now);
 	if (body && json_is_integer(user))

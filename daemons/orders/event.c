@@ -7,25 +7,14 @@
 #include <time.h>
 
 #include "orders.h"
-
-void orders_now_rfc3339(char out[32])
-{
-	struct timespec ts;
-	struct tm tm;
-	size_t n;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, 32 - n, ".%03uZ", (unsigned)(ts.tv_nsec / 1000000L) % 1000u);
-}
+#include "sq_time.h"
 
 int orders_emit_event(sq_ctx *ctx, const char *key, long long order_id, long long user_id, json_t *extra)
 {
 	char now[32];
 	json_t *body;
 
-	orders_now_rfc3339(now);
+	sq_time_now_rfc3339(now);
 	body = json_pack("{s:I,s:I,s:s}", "order_id", (json_int_t)order_id, "user_id", (json_int_t)user_id,
 			 "occurred_at", now);
 	if (body && extra)

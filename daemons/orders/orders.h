@@ -24,8 +24,6 @@ int orders_cents_parse(const char *s, long long *ret_cents);
 int orders_cents_format(long long cents, char *buf, size_t len);
 
 /* ---- event.c: what every event and command of the saga carries */
-/* RFC 3339 UTC time with milliseconds, e.g. 2026-11-24T10:00:00.123Z. */
-void orders_now_rfc3339(char out[32]);
 /* Emits event key {order_id, user_id, occurred_at} + the fields of extra
  * (stolen, may be NULL). 0 or -1 (reason kept in ctx). */
 int orders_emit_event(sq_ctx *ctx, const char *key, long long order_id, long long user_id, json_t *extra);

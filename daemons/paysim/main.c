@@ -16,6 +16,7 @@
 #include "sq_amqp.h"
 #include "sq_config.h"
 #include "sq_log.h"
+#include "sq_signal.h"
 #include "sq_retry.h"
 #include "sq_runtime.h"
 #include "sq_sd.h"
@@ -32,20 +33,6 @@ typedef struct relay {
 	long long next_try_ms; /* no reconnect before this (monotonic ms) */
 } relay;
 
-static volatile sig_atomic_t stop_requested;
-static volatile sig_atomic_t reload_requested;
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
-static void on_hup(int sig)
-{
-	(void)sig;
-	reload_requested = 1;
-}
 
 /* SIGHUP: the log level is what can be re-read (the port and secrets stay). */
 static void reload(const char *path)
@@ -240,25 +227,18 @@ int main(int argc, char **argv)
 		sq_log_err("out of memory");
 		goto out;
 	}
-	struct sigaction sa = { 0 };
-	sa.sa_handler = on_stop;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = on_hup;
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	sq_signals_install();
 	if (paysim_http_start(p, host, port, err, sizeof err)) {
 		fprintf(stderr, "shopq-paysim: %s\n", strncmp(err, "paysim: ", 8) ? err : err + 8);
 		goto out;
 	}
 	sq_log_notice("listening on http://%s:%d", host, paysim_http_port(p));
 	sq_sd_ready("listening");
-	while (!stop_requested) {
+	while (!sq_signal_stop()) {
 		struct timespec ts = { 0, TICK_MS * 1000000L };
 		nanosleep(&ts, NULL);
 		sq_sd_watchdog();
-		if (reload_requested) {
-			reload_requested = 0;
+		if (sq_signal_take_reload()) {
 			reload(path);
 		}
 		paysim_tick(p, clock_ms(CLOCK_REALTIME));
