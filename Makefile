@@ -24,7 +24,7 @@ SAMPLES    := $(sort $(wildcard shared/sample/*.sql))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
 
-.PHONY: all deps test unit integration demo check-asan clean install uninstall devenv-up fuzz check-valgrind
+.PHONY: all deps test unit integration demo check-asan clean install uninstall devenv-up fuzz check-valgrind chaos
 all: $(addprefix $(B)/bin/,$(PROGRAMS)) $(B)/test-bin/shopq-testd $(B)/test-bin/sq-testclient \
      $(addprefix $(B)/test-bin/,$(PROGRAMS))
 
@@ -106,11 +106,16 @@ devenv-up: all
 integration: devenv-up
 	@tests/integration/run
 
+# faults injected under a stream of orders, then the invariants (shopqctl audit)
+chaos: devenv-up
+	@tests/chaos/run
+
 test: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory fuzz
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory chaos
 	@$(MAKE) --no-print-directory check-valgrind
 	@$(MAKE) --no-print-directory check-asan
 
