@@ -8,7 +8,6 @@ start_daemon testd "$TBIN/shopq-testd" "$TMP/c.conf"
 tc raw shopq.commands test.apply --body '{"key":"flaky","fail_times":2}'
 tc raw shopq.commands test.apply --body '{"key":"doomed","fail_always":1}'
 wait_for 30 '[ "$(effects flaky)" -eq 1 ]' "flaky to succeed"
-assert_eq "$(grep -c 'test failure' "$TMP/testd.log" | tr -d ' ')" "$(grep -c 'test failure' "$TMP/testd.log")" "log"
 assert_eq "$(grep 'test failure [0-9] of 2' "$TMP/testd.log" | wc -l)" 2 "failed twice before succeeding"
 wait_for 30 '[ "$(queue_depth shopq.testd.dead)" -eq 1 ]' "doomed dead-lettered"
 dead=$(tc drain shopq.testd.dead)
