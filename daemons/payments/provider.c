@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "payments.h"
+#include "sq_metrics.h"
 #include "sq_http.h"
 #include "sq_sd.h"
 
@@ -177,9 +178,26 @@ static long long mono_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Provider call latency and answers, for the metrics endpoint. */
+static void observe(const char *method, const char *path, long long t0_ms, const char *status)
+{
+	char labels[200];
+
+	if (!sq_metrics_enabled())
+		return;
+	snprintf(labels, sizeof labels, "endpoint=\"%s %s\"", method,
+		 strncmp(path, "/v1/payment_intents/", 20) == 0 ? "/v1/payment_intents/{id}" : path);
+	sq_metrics_observe("shopq_provider_call_seconds", labels, (double)(mono_ms() - t0_ms) / 1000.0);
+	size_t n = strlen(labels);
+	snprintf(labels + n, sizeof labels - n, ",status=\"%s\"", status);
+	sq_metrics_inc("shopq_provider_responses_total", labels, 1);
+}
+
 static void call(payments_provider *p, const char *method, const char *path, const char *idem_key,
 		 const sq_buf *form, payments_answer *a)
 {
+	long long t0 = mono_ms();
+	char code[16];
 	char url[1024], idem[PAYMENTS_KEY_MAX + 32];
 	const char *headers[3] = { p->auth, NULL, NULL };
 	sq_http_response resp = { 0 };
@@ -200,11 +218,14 @@ static void call(payments_provider *p, const char *method, const char *path, con
 		char words[400];
 		snprintf(words, sizeof words, "%s%.300s", timed_out ? "timed out: " : "", e.msg);
 		payments_answer_parse(a, 0, words, NULL, 0);
+		observe(method, path, t0, timed_out ? "timeout" : "error");
 		p->quiet_until_ms = mono_ms() + PROVIDER_PAUSE_MS;
 		sq_sd_watchdog();
 		return;
 	}
 	payments_answer_parse(a, resp.status, resp.body.data, resp.retry_after, (long long)time(NULL));
+	snprintf(code, sizeof code, "%ld", (long)resp.status);
+	observe(method, path, t0, code);
 	sq_http_response_free(&resp);
 	sq_sd_watchdog(); /* a batch of slow calls must not starve the systemd watchdog */
 }

@@ -19,7 +19,7 @@ start_everything() {
   for ((i = 1; i <= ${INSTANCES:-1}; i++)); do
     start_daemon "orders$i" "$TBIN/shopq-orders" "$SAGA_CONF"
     start_daemon "inventory$i" "$TBIN/shopq-inventory" "$SAGA_CONF"
-    start_daemon "payments$i" "$TBIN/shopq-payments" "$SAGA_CONF"
+    start_daemon "payments$i" "$TBIN/shopq-payments" "$SAGA_CONF" SHOPQ_METRICS_PORT=$((39190 + i))
   done
   start_daemon notify "$TBIN/shopq-notify" "$SAGA_CONF"
 }

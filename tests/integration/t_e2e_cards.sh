@@ -28,3 +28,8 @@ for k in 1 3 4 5; do
 done
 assert_eq "$(provider_charges "${ORDER[2]}")" 0 "declined card: no successful charge"
 grep -q "retry" "$TMP/payments1.log" && echo "ok: flaky / rate-limited answers were retried"
+m=$(curl -s http://127.0.0.1:39191/metrics)
+for st in 200 402 500 429; do
+  assert_contains "$m" "shopq_provider_responses_total{endpoint=\"POST /v1/payment_intents\",status=\"$st\"}" "metrics: provider answered $st"
+done
+assert_contains "$m" 'shopq_provider_call_seconds_count{endpoint="POST /v1/payment_intents"}' "metrics: provider call latency"
