@@ -95,7 +95,8 @@ static const struct {
 
 int ctl_report(ctl *c, int argc, char **argv)
 {
-	const char *usage = "usage: shopqctl report top-selling|recent-orders|products [--limit N]";
+	const char *usage = "usage: shopqctl report top-selling|recent-orders|products [--limit N] [--explain]";
+	int explain = argc > 1 && strcmp(argv[argc - 1], "--explain") == 0;
 	char lim[24];
 	const char *p[] = { lim };
 	long limit;
@@ -103,6 +104,8 @@ int ctl_report(ctl *c, int argc, char **argv)
 	sq_err e;
 	PGresult *r;
 
+	if (explain)
+		argc--;
 	if (argc < 1)
 		return ctl_fail("%s", usage);
 	for (size_t k = 0; k < sizeof reports / sizeof reports[0]; k++) {
@@ -120,6 +123,20 @@ int ctl_report(ctl *c, int argc, char **argv)
 		snprintf(lim, sizeof lim, "%ld", limit);
 		if (!(pg = ctl_pg(c)))
 			return 1;
+		if (explain) {
+			/* the plan the report runs with, for operators checking its indexes */
+			char sql[2048];
+			snprintf(sql, sizeof sql, "EXPLAIN %s", reports[k].sql);
+			r = PQexecParams(sq_pg_conn(pg), sql, 1, NULL, p, NULL, NULL, 0);
+			int ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+			for (int i = 0; ok && i < PQntuples(r); i++)
+				puts(PQgetvalue(r, i, 0));
+			if (!ok)
+				ctl_fail("report %s: %s", reports[k].name, PQerrorMessage(sq_pg_conn(pg)));
+			PQclear(r);
+			sq_pg_free(pg);
+			return ok ? 0 : 1;
+		}
 		if (!(r = sq_pg_query(pg, reports[k].sql, 1, p, &e))) {
 			sq_pg_free(pg);
 			return ctl_fail("report %s: %s", reports[k].name, e.msg);
