@@ -11,6 +11,7 @@
 
 #include "inventory/inventory.h"
 #include "orders/orders.h"
+#include "sq_time.h"
 
 #define HEAD "\"checkout_id\":\"8c4f2a9e-2b7d-4d7a-9a57-1c1f0f1b2c3d\",\"user_id\":42,\"address_id\":7,\"payment_token_id\":99"
 
@@ -184,7 +185,7 @@ static void test_event_time(void **state)
 	int y, mo, d, h, mi, s, ms;
 	char z;
 
-	orders_now_rfc3339(t);
+	sq_time_now_rfc3339(t);
 	assert_int_equal(strlen(t), 24);
 	assert_int_equal(sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d.%3d%c", &y, &mo, &d, &h, &mi, &s, &ms, &z), 8);
 	assert_true(y >= 2024 && mo >= 1 && mo <= 12 && ms >= 0 && ms <= 999);
