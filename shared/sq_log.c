@@ -2,6 +2,8 @@
 // sq_log.c -- the stderr logger: priority prefix, ident, one write per line.
 #include "sq_log.h"
 
+#include <libpq-fe.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -45,10 +47,11 @@ void sq_log(int level, const char *fmt, ...)
 	(void)!write(STDERR_FILENO, line, (size_t)n);
 }
 
+static size_t o_len(const char *s) { return strlen(s); }
+
 void sq_log_mask_secret(const char *in, char *out, size_t outlen)
 {
-	const char *scheme, *at, *colon, *pw;
-	size_t o = 0;
+	const char *scheme, *at, *colon;
 
 	if (!outlen)
 		return;
@@ -66,26 +69,22 @@ void sq_log_mask_secret(const char *in, char *out, size_t outlen)
 			snprintf(out, outlen, "%s", in);
 		return;
 	}
-	/* conninfo: key=value pairs; mask password=... */
-	while (*in && o + 1 < outlen) {
-		pw = strstr(in, "password=");
-		if (!pw) {
-			snprintf(out + o, outlen - o, "%s", in);
-			return;
-		}
-		o += (size_t)snprintf(out + o, outlen - o, "%.*spassword=***", (int)(pw - in), in);
-		in = pw + strlen("password=");
-		if (*in == '\'') {
-			in++;
-			while (*in && *in != '\'')
-				in += (*in == '\\' && in[1]) ? 2 : 1;
-			if (*in)
-				in++;
-		} else {
-			while (*in && *in != ' ')
-				in++;
-		}
-		if (o >= outlen)
+	/* conninfo: let libpq parse it, then print every set option, the password masked */
+	PQconninfoOption *opts = PQconninfoParse(in, NULL);
+	if (!opts) {
+		/* unparsable: keep only what comes before any password */
+		const char *pw = strstr(in, "password");
+		snprintf(out, outlen, "%.*s%s", pw ? (int)(pw - in) : (int)strlen(in), in, pw ? "password=***" : "");
+		return;
+	}
+	for (PQconninfoOption *o = opts; o->keyword && o < opts + 64; o++) {
+		if (!o->val)
+			continue;
+		int secret = strcmp(o->keyword, "password") == 0;
+		int n = snprintf(out + o_len(out), outlen - o_len(out), "%s%s=%s", out[0] ? " " : "", o->keyword,
+				 secret ? "***" : o->val);
+		if (n < 0 || o_len(out) + 1 >= outlen)
 			break;
 	}
+	PQconninfoFree(opts);
 }

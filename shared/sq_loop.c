@@ -847,6 +847,12 @@ int sq_daemon_main(int argc, char **argv, const sq_daemon *d)
 		return 0;
 	}
 	sq_log_set_level(sq_log_level_parse(r.cfg.log_level));
+	{
+		char uri[512], conninfo[512];
+		sq_log_mask_secret(r.cfg.amqp_uri, uri, sizeof uri);
+		sq_log_mask_secret(sq_config_conninfo(&r.cfg, d->db_section), conninfo, sizeof conninfo);
+		sq_log_notice("starting: broker %s, database %s", uri, conninfo);
+	}
 	snprintf(r.dead_q, sizeof r.dead_q, "%s.dead", d->queue);
 	for (int i = 0; i < r.cfg.retry.ntiers; i++)
 		snprintf(r.retry_q[i], sizeof r.retry_q[i], "%s.retry.%ds", d->queue, r.cfg.retry.delays_s[i]);
