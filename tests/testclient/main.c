@@ -192,9 +192,10 @@ int main(int argc, char **argv)
 								     : (printf("%u %u\n", msgs, cons), 0);
 	} else if (!strcmp(cmd, "purge") && cargc == 1) {
 		rc = sq_amqp_purge(a, cargv[0], &e) ? fail("purge", &e) : 0;
-	} else if (!strcmp(cmd, "bind") && cargc == 3) {
+	} else if (!strcmp(cmd, "bind") && (cargc == 3 || cargc == 4)) {
+		/* bind QUEUE EXCHANGE KEY [quorum|classic] */
 		rc = (sq_amqp_declare_exchange(a, cargv[1], "topic", &e) ||
-		      sq_amqp_declare_queue(a, cargv[0], "classic", 0, NULL, &e) ||
+		      sq_amqp_declare_queue(a, cargv[0], cargc == 4 ? cargv[3] : "classic", 0, NULL, &e) ||
 		      sq_amqp_bind(a, cargv[0], cargv[1], cargv[2], &e)) ? fail("bind", &e) : 0;
 	} else if (!strcmp(cmd, "flood")) {
 		rc = cmd_flood(a, cargc, cargv, &cfg);
