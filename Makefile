@@ -9,7 +9,8 @@ WARN      := -Wall -Wextra -Werror
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) $(PKG_CFLAGS) -Ishared -Ibuild/gen $(EXTRA_CFLAGS)
-LDLIBS_ALL = $(PKG_LIBS) -lm -lpthread $(EXTRA_LDFLAGS)
+# --as-needed: a daemon loads only the libraries it calls (less memory mapped)
+LDLIBS_ALL = -Wl,--as-needed $(PKG_LIBS) -lm -lpthread $(EXTRA_LDFLAGS)
 PREFIX    ?= /usr/local
 DESTDIR   ?=
 B         := build

@@ -27,6 +27,23 @@
 
 #define MAX_BATCH 1000
 #define IDLE_WAIT_MS 1000
+#define SENT_DELETE_WAIT_MS 20
+#define SWEEP_MIN_AGE_S 10 /* the periodic sweep leaves younger rows to the instance publishing them */
+
+/* A growing text buffer. */
+typedef struct sbuf {
+	char *p;
+	size_t len, cap;
+	int oom;
+} sbuf;
+
+/* An event or command emitted by a handler of the running batch. */
+typedef struct out_msg {
+	const char *exchange; /* static */
+	char *routing_key;
+	char message_id[37];
+	char *body;
+} out_msg;
 
 typedef struct rt {
 	const sq_daemon *d;
@@ -38,9 +55,16 @@ typedef struct rt {
 	char dead_q[160];
 	char retry_q[SQ_RETRY_MAX_TIERS][160];
 	/* the runtime's SQL for the daemon's schema (stable pointers: prepared once) */
-	char *sql_inbox, *sql_attempt_inc, *sql_attempt_del, *sql_outbox_ins, *sql_outbox_sel,
-		*sql_outbox_del;
-	int outbox_pending;
+	char *sql_inbox, *sql_attempt_inc, *sql_attempt_del, *sql_outbox_ins, *sql_outbox_ins_many,
+		*sql_outbox_sel, *sql_outbox_del;
+	int outbox_pending; /* rows may wait in the outbox: sweep it whatever their age */
+	/* Messages the running batch emitted: out[0..ncommitted) are committed (their
+	 * ids in committed_ids) and published right after the commit; the rest are
+	 * still in the open transaction. */
+	out_msg *out;
+	int nout, ncommitted, out_cap, buffering;
+	sbuf committed_ids;
+	sbuf sent_ids; /* published and confirmed: deleted with the next transaction */
 } rt;
 
 struct sq_ctx {
@@ -90,23 +114,103 @@ int sq_query_ll(sq_ctx *ctx, const char *sql, int nparams, const char *const *pa
 	return 0;
 }
 
+/* sbuf: append n bytes (a failed allocation is remembered in oom). */
+static void sb_add(sbuf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = (b->len + n + 1) * 2;
+		char *p = realloc(b->p, cap);
+		if (!p) {
+			b->oom = 1;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void sb_str(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
+static void sb_reset(sbuf *b) { b->len = 0, b->oom = 0; if (b->p) b->p[0] = '\0'; }
+static void sb_free(sbuf *b) { free(b->p); memset(b, 0, sizeof *b); }
+
+/* Appends s as an element of a PostgreSQL array literal. */
+static void sb_array_elem(sbuf *b, const char *s)
+{
+	sb_add(b, b->len > 1 ? ",\"" : "\"", b->len > 1 ? 2 : 1);
+	for (const char *p = s; *p; ) {
+		size_t run = strcspn(p, "\"\\");
+		sb_add(b, p, run);
+		p += run;
+		if (*p) {
+			char esc[2] = { '\\', *p++ };
+			sb_add(b, esc, 2);
+		}
+	}
+	sb_add(b, "\"", 1);
+}
+
+static void out_truncate(rt *r, int n)
+{
+	while (r->nout > n) {
+		out_msg *m = &r->out[--r->nout];
+		free(m->routing_key);
+		free(m->body);
+	}
+}
+
+/* Keeps a message of the running batch for its multi-row insert at commit. */
+static int out_push(rt *r, const char *exchange, const char *routing_key, const char *id, char *text)
+{
+	if (r->nout == r->out_cap) {
+		int cap = r->out_cap ? r->out_cap * 2 : 64;
+		out_msg *o = realloc(r->out, (size_t)cap * sizeof *o);
+		if (!o)
+			return -1;
+		r->out = o;
+		r->out_cap = cap;
+	}
+	out_msg *m = &r->out[r->nout];
+	if (!(m->routing_key = strdup(routing_key)))
+		return -1;
+	m->exchange = exchange;
+	snprintf(m->message_id, sizeof m->message_id, "%s", id);
+	m->body = text;
+	r->nout++;
+	return 0;
+}
+
 static int emit(sq_ctx *ctx, const char *exchange, const char *routing_key, json_t *body)
 {
 	char id[37];
 	char *text = NULL;
-	PGresult *r;
+	PGresult *res;
+	rt *r = ctx->rt;
 	int rc = -1;
 
 	if (!body || sq_uuid_v4(id) || !(text = json_dumps(body, JSON_COMPACT))) {
 		snprintf(ctx->reason, sizeof ctx->reason, "cannot build the %s message", routing_key);
 		goto out;
 	}
-	const char *params[] = { exchange, routing_key, id, text };
-	r = sq_query(ctx, ctx->rt->sql_outbox_ins, 4, params);
-	if (!r)
+	if (r->buffering) { /* inserted with the batch's other messages just before its commit */
+		if (out_push(r, exchange, routing_key, id, text)) {
+			snprintf(ctx->reason, sizeof ctx->reason, "out of memory");
+			goto out;
+		}
+		text = NULL;
+		rc = 0;
 		goto out;
-	PQclear(r);
-	ctx->rt->outbox_pending = 1;
+	}
+	const char *params[] = { exchange, routing_key, id, text };
+	res = sq_query(ctx, r->sql_outbox_ins, 4, params);
+	if (!res)
+		goto out;
+	PQclear(res);
+	r->outbox_pending = 1;
 	rc = 0;
 out:
 	free(text);
@@ -191,10 +295,13 @@ static int rt_build_sql(rt *r)
 	r->sql_attempt_inc = xasprintf("INSERT INTO %s.attempts AS a (message_id, n) VALUES ($1, 1) ON CONFLICT (message_id) DO UPDATE SET n = a.n + 1, last_at = now() RETURNING n", s);
 	r->sql_attempt_del = xasprintf("DELETE FROM %s.attempts WHERE message_id = $1", s);
 	r->sql_outbox_ins = xasprintf("INSERT INTO %s.outbox (exchange, routing_key, message_id, body) VALUES ($1, $2, $3, $4)", s);
-	r->sql_outbox_sel = xasprintf("SELECT id, exchange, routing_key, message_id, body FROM %s.outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED", s);
+	r->sql_outbox_ins_many = xasprintf("INSERT INTO %s.outbox (exchange, routing_key, message_id, body) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) RETURNING id", s);
+	/* rows older than $2 seconds (younger ones are normally being published by
+	 * the instance that wrote them), except ours published and awaiting deletion ($3) */
+	r->sql_outbox_sel = xasprintf("SELECT id, exchange, routing_key, message_id, body FROM %s.outbox WHERE created_at <= now() - make_interval(secs => $2) AND id <> ALL ($3::bigint[]) ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED", s);
 	r->sql_outbox_del = xasprintf("DELETE FROM %s.outbox WHERE id = ANY($1::bigint[])", s);
 	return (r->sql_inbox && r->sql_attempt_inc && r->sql_attempt_del && r->sql_outbox_ins &&
-		r->sql_outbox_sel && r->sql_outbox_del) ? 0 : -1;
+		r->sql_outbox_ins_many && r->sql_outbox_sel && r->sql_outbox_del) ? 0 : -1;
 }
 
 static void rt_free_sql(rt *r)
@@ -203,6 +310,7 @@ static void rt_free_sql(rt *r)
 	free(r->sql_attempt_inc);
 	free(r->sql_attempt_del);
 	free(r->sql_outbox_ins);
+	free(r->sql_outbox_ins_many);
 	free(r->sql_outbox_sel);
 	free(r->sql_outbox_del);
 }
@@ -376,13 +484,103 @@ static void fail_tx(item *items, int n, const char *why)
 	}
 }
 
-/* Runs the handlers of items[0..n) in one transaction, a savepoint each. */
+static const char SQL_BEGIN[] = "BEGIN";
+static const char SQL_COMMIT[] = "COMMIT";
+static const char SQL_SAVEPOINT[] = "SAVEPOINT m";
+static const char SQL_RELEASE[] = "RELEASE SAVEPOINT m";
+
+/* The statements that open the transaction ride along with the first message's:
+ * the deletion of rows already published and confirmed. */
+static int add_sent_delete(rt *r, sq_pg_step *st, int k, const char **param)
+{
+	if (!r->sent_ids.len)
+		return k;
+	sb_add(&r->sent_ids, "}", 1);
+	*param = r->sent_ids.p;
+	st[k++] = (sq_pg_step){ .sql = r->sql_outbox_del, .nparams = 1, .params = param };
+	return k;
+}
+
+/* After a commit: the sent rows are gone; drop the closing brace otherwise. */
+static void sent_settled(rt *r, int committed)
+{
+	if (committed)
+		sb_reset(&r->sent_ids);
+	else if (r->sent_ids.len && r->sent_ids.p[r->sent_ids.len - 1] == '}')
+		r->sent_ids.p[--r->sent_ids.len] = '\0';
+}
+
+/* Builds the four array parameters of the multi-row outbox insert. */
+static int out_arrays(rt *r, sbuf a[4])
+{
+	for (int k = 0; k < 4; k++)
+		sb_add(&a[k], "{", 1);
+	for (int i = r->ncommitted; i < r->nout; i++) {
+		sb_array_elem(&a[0], r->out[i].exchange);
+		sb_array_elem(&a[1], r->out[i].routing_key);
+		sb_array_elem(&a[2], r->out[i].message_id);
+		sb_array_elem(&a[3], r->out[i].body);
+	}
+	for (int k = 0; k < 4; k++) {
+		sb_add(&a[k], "}", 1);
+		if (a[k].oom)
+			return -1;
+	}
+	return 0;
+}
+
+/* Commits the batch: releases the last savepoint, inserts the batch's
+ * messages into the outbox, commits; one round trip. */
+static int commit_tx(rt *r, int release, sq_err *e)
+{
+	sbuf a[4] = { { 0 } };
+	const char *ap[4];
+	sq_pg_step st[3];
+	int k = 0, rc = -1, ins = -1;
+
+	if (release)
+		st[k++] = (sq_pg_step){ .sql = SQL_RELEASE };
+	if (r->nout > r->ncommitted) {
+		if (out_arrays(r, a)) {
+			sq_err_set(e, "out of memory");
+			goto out;
+		}
+		for (int i = 0; i < 4; i++)
+			ap[i] = a[i].p;
+		ins = k;
+		st[k++] = (sq_pg_step){ .sql = r->sql_outbox_ins_many, .nparams = 4, .params = ap, .keep = 1 };
+	}
+	st[k++] = (sq_pg_step){ .sql = SQL_COMMIT };
+	if (sq_pg_pipeline(r->pg, st, k, e))
+		goto out;
+	if (ins >= 0) {
+		PGresult *res = st[ins].result;
+		for (int i = 0; i < PQntuples(res); i++) {
+			sb_add(&r->committed_ids, r->committed_ids.len ? "," : "", r->committed_ids.len ? 1 : 0);
+			sb_str(&r->committed_ids, PQgetvalue(res, i, 0));
+		}
+		PQclear(res);
+	}
+	r->ncommitted = r->nout;
+	rc = 0;
+out:
+	for (int i = 0; i < 4; i++)
+		sb_free(&a[i]);
+	return rc;
+}
+
+/* Runs the handlers of items[0..n) in one transaction, a savepoint each. The
+ * runtime's own statements travel in pipelines: BEGIN, the deletion of sent
+ * outbox rows, RELEASE of the previous savepoint, SAVEPOINT and the inbox
+ * insert in one round trip per message; RELEASE, the outbox rows and COMMIT
+ * in one at the end. */
 static void run_tx(rt *r, item *items, int n)
 {
 	sq_err e;
 	sq_ctx ctx = { .rt = r };
 	char why[600];
-	int live = 0;
+	int live = 0, opened = 0, release = 0;
+	const char *del_param = NULL;
 
 	for (int i = 0; i < n; i++)
 		live += !items[i].decided;
@@ -391,32 +589,42 @@ static void run_tx(rt *r, item *items, int n)
 	for (int i = 0; i < n; i++)
 		if (!items[i].decided)
 			items[i].outcome = SQ_RETRY;
-	if (sq_pg_ensure(r->pg, &e) || sq_pg_exec(r->pg, "BEGIN", &e)) {
+	if (sq_pg_ensure(r->pg, &e)) {
 		snprintf(why, sizeof why, "database unavailable: %s", e.msg);
 		fail_tx(items, n, why);
 		return;
 	}
+	r->buffering = 1;
 	for (int i = 0; i < n; i++) {
 		item *it = &items[i];
 		PGresult *res;
+		sq_pg_step st[5];
+		int k = 0;
 		if (it->decided)
 			continue;
-		if (sq_pg_exec(r->pg, "SAVEPOINT m", &e))
-			goto tx_failed;
+		if (!opened) {
+			st[k++] = (sq_pg_step){ .sql = SQL_BEGIN };
+			k = add_sent_delete(r, st, k, &del_param);
+		}
+		if (release)
+			st[k++] = (sq_pg_step){ .sql = SQL_RELEASE };
 		const char *ip[] = { it->message_id, r->d->queue };
-		res = sq_pg_query(r->pg, r->sql_inbox, 2, ip, &e);
-		if (!res)
+		st[k++] = (sq_pg_step){ .sql = SQL_SAVEPOINT };
+		st[k++] = (sq_pg_step){ .sql = r->sql_inbox, .nparams = 2, .params = ip, .keep = 1 };
+		if (sq_pg_pipeline(r->pg, st, k, &e))
 			goto tx_failed;
+		opened = 1;
+		release = 1;
+		res = st[k - 1].result;
 		int fresh = atoi(PQcmdTuples(res)) > 0;
 		PQclear(res);
 		if (!fresh) {
 			it->outcome = SQ_OK; /* handled before: nothing to do again */
 			snprintf(it->reason, sizeof it->reason, "duplicate");
-			if (sq_pg_exec(r->pg, "RELEASE SAVEPOINT m", &e))
-				goto tx_failed;
 			continue;
 		}
 		sq_msg msg = { r->d->queue, it->routing_key, it->message_id, it->body, it->attempt };
+		int mark = r->nout;
 		ctx.reason[0] = '\0';
 		struct timespec t0, t1;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -437,24 +645,32 @@ static void run_tx(rt *r, item *items, int n)
 				goto tx_failed;
 			PQclear(res);
 		}
-		if (it->outcome != SQ_OK && sq_pg_exec(r->pg, "ROLLBACK TO SAVEPOINT m", &e))
-			goto tx_failed;
-		if (sq_pg_exec(r->pg, "RELEASE SAVEPOINT m", &e))
-			goto tx_failed;
+		if (it->outcome != SQ_OK) {
+			out_truncate(r, mark);
+			if (sq_pg_exec(r->pg, "ROLLBACK TO SAVEPOINT m", &e))
+				goto tx_failed;
+		}
 		if (it->outcome == SQ_REJECT)
 			it->decided = 1;
 	}
-	if (sq_pg_exec(r->pg, "COMMIT", &e)) {
+	r->buffering = 0;
+	if (commit_tx(r, release, &e)) {
 		snprintf(why, sizeof why, "commit failed: %s", e.msg);
 		fail_tx(items, n, why);
-		r->outbox_pending = 1;
+		out_truncate(r, r->ncommitted);
+		sent_settled(r, 0);
+		r->outbox_pending = 1; /* the commit may have happened: the sweep publishes what it left */
 		return;
 	}
+	sent_settled(r, 1);
 	sq_crash_point("after_commit");
 	return;
 tx_failed:
+	r->buffering = 0;
 	snprintf(why, sizeof why, "database: %s", e.msg);
 	(void)sq_pg_exec(r->pg, "ROLLBACK", &e);
+	out_truncate(r, r->ncommitted);
+	sent_settled(r, 0);
 	fail_tx(items, n, why);
 }
 
@@ -538,8 +754,49 @@ static void count_outcome(rt *r, const char *outcome)
 	sq_metrics_inc("shopq_messages_total", labels, 1);
 }
 
+/* Forgets the batch's messages (published, or left in the outbox for the sweep). */
+static void committed_forget(rt *r)
+{
+	out_truncate(r, 0);
+	r->ncommitted = 0;
+	sb_reset(&r->committed_ids);
+}
+
+/* Publishes the messages the batch committed, straight from memory. */
+static int publish_committed(rt *r, sq_err *err)
+{
+	for (int i = 0; i < r->ncommitted; i++) {
+		out_msg *m = &r->out[i];
+		if (sq_amqp_publish(r->pub, m->exchange, m->routing_key, m->message_id, NULL, m->body,
+				    strlen(m->body), err))
+			return -1;
+	}
+	if (sq_metrics_enabled() && r->ncommitted) {
+		char labels[200];
+		snprintf(labels, sizeof labels, "queue=\"%s\"", r->d->queue);
+		sq_metrics_inc("shopq_outbox_published_total", labels, r->ncommitted);
+	}
+	return 0;
+}
+
+/* The committed messages are confirmed: their rows go with the next transaction. */
+static void committed_sent(rt *r)
+{
+	if (r->committed_ids.len) {
+		sb_add(&r->sent_ids, r->sent_ids.len ? "," : "{", 1);
+		sb_add(&r->sent_ids, r->committed_ids.p, r->committed_ids.len);
+		if (r->sent_ids.oom) { /* left to the sweep, published again: consumers deduplicate */
+			sb_reset(&r->sent_ids);
+			r->outbox_pending = 1;
+		}
+	}
+	committed_forget(r);
+}
+
 static int settle(rt *r, item *items, int n, sq_err *err)
 {
+	if (publish_committed(r, err))
+		return -1;
 	for (int i = 0; i < n; i++) {
 		item *it = &items[i];
 		const char *mid = it->message_id[0] ? it->message_id : "(none)";
@@ -569,23 +826,47 @@ static int settle(rt *r, item *items, int n, sq_err *err)
 	}
 	if (sq_amqp_wait_confirms(r->pub, r->cfg.amqp_confirm_timeout_ms, err))
 		return -1;
+	sq_crash_point("outbox_before_delete");
+	committed_sent(r);
 	return sq_amqp_ack(r->cons, items[n - 1].env.delivery_tag, 1, err);
 }
 
 /* ------------------------------------------------------------ outbox */
 
-static int flush_outbox(rt *r, sq_err *err)
+/* Deletes the sent rows when no batch came to carry the deletion: not
+ * durable (a row that comes back is published again and deduplicated). */
+static int delete_sent(rt *r, sq_err *err)
 {
-	char lim[16];
+	int rc;
+
+	if (!r->sent_ids.len)
+		return 0;
+	sb_add(&r->sent_ids, "}", 1);
+	const char *p[] = { r->sent_ids.p };
+	rc = sq_pg_exec_async(r->pg, r->sql_outbox_del, 1, p, err);
+	sb_reset(&r->sent_ids); /* deleted, or left to the sweep (published again, deduplicated) */
+	return rc;
+}
+
+/* The sweep: publishes rows left in the outbox (a crash between commit and
+ * publish, a broker outage, another process's inserts) at least min_age_s old. */
+static int flush_outbox(rt *r, int min_age_s, sq_err *err)
+{
+	char lim[16], age[16];
 	int more = 1;
 
 	snprintf(lim, sizeof lim, "%d", r->cfg.outbox_window);
+	snprintf(age, sizeof age, "%d", min_age_s);
 	while (more && !(r->outbox_pending = 0)) {
 		PGresult *res;
-		const char *lp[] = { lim };
+		const char *lp[] = { lim, age, r->sent_ids.len ? r->sent_ids.p : "{}" };
 		if (sq_pg_ensure(r->pg, err) || sq_pg_exec(r->pg, "BEGIN", err))
 			goto retry_later;
-		if (!(res = sq_pg_query(r->pg, r->sql_outbox_sel, 1, lp, err))) {
+		if (r->sent_ids.len)
+			sb_add(&r->sent_ids, "}", 1), lp[2] = r->sent_ids.p; /* may have moved */
+		res = sq_pg_query(r->pg, r->sql_outbox_sel, 3, lp, err);
+		sent_settled(r, 0);
+		if (!res) {
 			(void)sq_pg_exec(r->pg, "ROLLBACK", NULL);
 			goto retry_later;
 		}
@@ -661,11 +942,11 @@ static void reload(rt *r)
 	sq_sd_ready("reloaded");
 }
 
-static int collect(rt *r, item *items, int max, sq_err *err)
+static int collect(rt *r, item *items, int max, int wait_ms, sq_err *err)
 {
 	int n = 0, got;
 
-	got = sq_amqp_next(r->cons, IDLE_WAIT_MS, &items[0].env, err);
+	got = sq_amqp_next(r->cons, wait_ms, &items[0].env, err);
 	if (got <= 0)
 		return got;
 	n = 1;
@@ -682,6 +963,28 @@ static void free_items(item *items, int n)
 	}
 }
 
+/* Gives each route with a prepare hook its well-formed messages of the batch. */
+static void prepare_routes(rt *r, item *items, int n)
+{
+	sq_msg *msgs = NULL;
+	sq_ctx ctx = { .rt = r };
+
+	for (const sq_route *ro = r->d->routes; ro->routing_key; ro++) {
+		int k = 0;
+		if (!ro->prepare)
+			continue;
+		if (!msgs && !(msgs = calloc((size_t)n, sizeof *msgs)))
+			return;
+		for (int i = 0; i < n; i++)
+			if (items[i].route == ro && !items[i].decided)
+				msgs[k++] = (sq_msg){ r->d->queue, items[i].routing_key, items[i].message_id,
+						      items[i].body, items[i].attempt };
+		if (k)
+			ro->prepare(&ctx, msgs, k);
+	}
+	free(msgs);
+}
+
 static int handle_batch(rt *r, item *items, int n, sq_err *err)
 {
 	int start = 0;
@@ -695,6 +998,7 @@ static int handle_batch(rt *r, item *items, int n, sq_err *err)
 		it->reason[0] = it->message_id[0] = '\0';
 		check_item(r, it);
 	}
+	prepare_routes(r, items, n);
 	/* fresh deliveries share one transaction; a redelivered one runs alone */
 	for (int i = 0; i <= n; i++) {
 		if (i < n && !(items[i].redelivered && !items[i].decided))
@@ -706,7 +1010,12 @@ static int handle_batch(rt *r, item *items, int n, sq_err *err)
 		}
 		start = i + 1;
 	}
-	return settle(r, items, n, err);
+	if (settle(r, items, n, err)) {
+		committed_forget(r); /* still in the outbox: the sweep publishes them after reconnecting */
+		r->outbox_pending = 1;
+		return -1;
+	}
+	return 0;
 }
 
 static void loop(rt *r)
@@ -752,7 +1061,8 @@ static void loop(rt *r)
 		sq_sd_watchdog();
 		if (sq_signal_take_reload())
 			reload(r);
-		int n = collect(r, items, r->cfg.batch_size, &e);
+		/* with sent rows to delete, wait briefly: the next batch carries the deletion */
+		int n = collect(r, items, r->cfg.batch_size, r->sent_ids.len ? SENT_DELETE_WAIT_MS : IDLE_WAIT_MS, &e);
 		if (n < 0) {
 			free_items(items, -n - 1);
 			sq_log_err("amqp: %s; reconnecting", e.msg);
@@ -768,9 +1078,11 @@ static void loop(rt *r)
 				continue;
 			}
 		}
+		if (n == 0 && r->sent_ids.len && delete_sent(r, &e))
+			sq_log_warn("outbox: deleting published rows: %s (they are published again later)", e.msg);
 		time_t now = time(NULL);
 		if (r->outbox_pending || now != last_tick) {
-			if (flush_outbox(r, &e) == -2) {
+			if (flush_outbox(r, r->outbox_pending ? 0 : SWEEP_MIN_AGE_S, &e) == -2) {
 				sq_log_err("amqp: outbox: %s; reconnecting", e.msg);
 				disconnect(r);
 				continue;
@@ -779,7 +1091,7 @@ static void loop(rt *r)
 		if (r->d->tick && now != last_tick) {
 			sq_ctx ctx = { .rt = r };
 			r->d->tick(&ctx);
-			if (r->outbox_pending && flush_outbox(r, &e) == -2) {
+			if (r->outbox_pending && flush_outbox(r, 0, &e) == -2) {
 				disconnect(r);
 				continue;
 			}
@@ -879,6 +1191,10 @@ out:
 	disconnect(&r);
 	sq_pg_free(r.pg);
 	rt_free_sql(&r);
+	out_truncate(&r, 0);
+	free(r.out);
+	sb_free(&r.committed_ids);
+	sb_free(&r.sent_ids);
 	sq_config_free(&r.cfg);
 	return rc;
 }

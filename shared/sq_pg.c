@@ -11,6 +11,7 @@
 
 struct sq_pg {
 	char *conninfo;
+	const char *session_sql; /* run after each connect (SET ...), or NULL */
 	PGconn *conn;
 	const char *prepared[MAX_PREPARED];
 	int nprepared;
@@ -68,8 +69,21 @@ int sq_pg_ensure(sq_pg *pg, sq_err *err)
 		snprintf(pg->sqlstate, sizeof pg->sqlstate, "08006");
 		return sq_err_set(err, "database connection failed: %s", msg);
 	}
+	if (pg->session_sql) {
+		PGresult *r = PQexec(pg->conn, pg->session_sql);
+		int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+		if (!ok)
+			sq_err_set(err, "database session settings: %s", PQerrorMessage(pg->conn));
+		PQclear(r);
+		if (!ok) {
+			drop(pg);
+			return -1;
+		}
+	}
 	return 0;
 }
+
+void sq_pg_set_session(sq_pg *pg, const char *sql) { pg->session_sql = sql; }
 
 static int result_err(sq_pg *pg, PGresult *r, sq_err *err)
 {
@@ -100,43 +114,163 @@ int sq_pg_exec(sq_pg *pg, const char *sql, sq_err *err)
 	return rc;
 }
 
+/* The index of sql's prepared statement on this connection, preparing it the
+ * first time; -2 when the cache is full (run unprepared), -1 on errors. */
+static int prepared_index(sq_pg *pg, const char *sql, int nparams, sq_err *err)
+{
+	char name[16];
+	PGresult *r;
+
+	for (int i = 0; i < pg->nprepared; i++)
+		if (pg->prepared[i] == sql)
+			return i;
+	if (pg->nprepared >= MAX_PREPARED)
+		return -2;
+	snprintf(name, sizeof name, "sq%d", pg->nprepared);
+	r = PQprepare(pg->conn, name, sql, nparams, NULL);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		result_err(pg, r, err);
+		PQclear(r);
+		return -1;
+	}
+	PQclear(r);
+	pg->prepared[pg->nprepared] = sql;
+	return pg->nprepared++;
+}
+
+static int ok_status(const PGresult *r)
+{
+	return PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+}
+
 PGresult *sq_pg_query(sq_pg *pg, const char *sql, int nparams, const char *const *params, sq_err *err)
 {
 	char name[16];
-	int idx = -1;
 	PGresult *r;
+	int idx;
 
 	if (!pg->conn) {
 		sq_err_set(err, "database connection lost");
 		return NULL;
 	}
-	for (int i = 0; i < pg->nprepared; i++)
-		if (pg->prepared[i] == sql) {
-			idx = i;
-			break;
-		}
-	if (idx < 0 && pg->nprepared < MAX_PREPARED) {
-		idx = pg->nprepared;
-		snprintf(name, sizeof name, "sq%d", idx);
-		r = PQprepare(pg->conn, name, sql, nparams, NULL);
-		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-			result_err(pg, r, err);
-			PQclear(r);
-			return NULL;
-		}
-		PQclear(r);
-		pg->prepared[pg->nprepared++] = sql;
-	}
+	if ((idx = prepared_index(pg, sql, nparams, err)) == -1)
+		return NULL;
 	if (idx < 0) {
 		r = PQexecParams(pg->conn, sql, nparams, NULL, params, NULL, NULL, 0);
 	} else {
 		snprintf(name, sizeof name, "sq%d", idx);
 		r = PQexecPrepared(pg->conn, name, nparams, params, NULL, NULL, 0);
 	}
-	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+	if (!ok_status(r)) {
 		result_err(pg, r, err);
 		PQclear(r);
 		return NULL;
 	}
 	return r;
+}
+
+/* Reads the results of steps[0..n) and the closing sync. A failed step
+ * aborts the rest (PGRES_PIPELINE_ABORTED); its error is the one returned. */
+static int pipeline_read(sq_pg *pg, sq_pg_step *steps, int n, sq_err *err)
+{
+	int rc = 0;
+	PGresult *r;
+
+	for (int i = 0; i < n; i++) {
+		r = PQgetResult(pg->conn);
+		if (!r)
+			return -2;
+		if (ok_status(r) && steps[i].keep) {
+			steps[i].result = r;
+		} else {
+			if (PQresultStatus(r) == PGRES_FATAL_ERROR && rc == 0)
+				rc = result_err(pg, r, err);
+			PQclear(r);
+			if (!pg->conn)
+				return -1;
+		}
+		while ((r = PQgetResult(pg->conn)) != NULL) /* the end of this step's results */
+			PQclear(r);
+	}
+	r = PQgetResult(pg->conn);
+	if (!r || PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+		PQclear(r);
+		return -2;
+	}
+	PQclear(r);
+	return rc;
+}
+
+int sq_pg_pipeline(sq_pg *pg, sq_pg_step *steps, int n, sq_err *err)
+{
+	char name[16];
+	int rc;
+
+	for (int i = 0; i < n; i++)
+		steps[i].result = NULL;
+	if (!pg->conn)
+		return sq_err_set(err, "database connection lost");
+	for (int i = 0; i < n; i++) /* prepared before the pipeline starts */
+		if ((steps[i].prepared = prepared_index(pg, steps[i].sql, steps[i].nparams, err)) == -1)
+			return -1;
+	if (!PQenterPipelineMode(pg->conn))
+		return result_err(pg, NULL, err);
+	for (int i = 0; i < n; i++) {
+		int sent;
+		if (steps[i].prepared >= 0) {
+			snprintf(name, sizeof name, "sq%d", steps[i].prepared);
+			sent = PQsendQueryPrepared(pg->conn, name, steps[i].nparams, steps[i].params, NULL, NULL, 0);
+		} else {
+			sent = PQsendQueryParams(pg->conn, steps[i].sql, steps[i].nparams, NULL, steps[i].params, NULL,
+						 NULL, 0);
+		}
+		if (!sent)
+			goto broken;
+	}
+	if (!PQpipelineSync(pg->conn))
+		goto broken;
+	rc = pipeline_read(pg, steps, n, err);
+	if (rc == -2 || (pg->conn && !PQexitPipelineMode(pg->conn)))
+		goto broken;
+	if (rc) {
+		for (int i = 0; i < n; i++) {
+			PQclear(steps[i].result);
+			steps[i].result = NULL;
+		}
+	}
+	return rc;
+broken: /* the protocol state is unknown: start over with a new connection */
+	for (int i = 0; i < n; i++) {
+		PQclear(steps[i].result);
+		steps[i].result = NULL;
+	}
+	if (pg->conn) {
+		sq_err_set(err, "database pipeline failed: %s", PQerrorMessage(pg->conn));
+		drop(pg);
+	}
+	snprintf(pg->sqlstate, sizeof pg->sqlstate, "08006");
+	return -1;
+}
+
+static const char SQL_BEGIN[] = "BEGIN";
+static const char SQL_ASYNC[] = "SET LOCAL synchronous_commit TO off";
+static const char SQL_COMMIT[] = "COMMIT";
+
+int sq_pg_exec_async(sq_pg *pg, const char *sql, int nparams, const char *const *params, sq_err *err)
+{
+	sq_pg_step st[] = {
+		{ .sql = SQL_BEGIN },
+		{ .sql = SQL_ASYNC },
+		{ .sql = sql, .nparams = nparams, .params = params },
+		{ .sql = SQL_COMMIT },
+	};
+
+	if (sq_pg_ensure(pg, err))
+		return -1;
+	if (sq_pg_pipeline(pg, st, 4, err)) {
+		if (pg->conn)
+			(void)sq_pg_exec(pg, "ROLLBACK", NULL);
+		return -1;
+	}
+	return 0;
 }

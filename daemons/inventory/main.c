@@ -4,11 +4,11 @@
 #include "inventory.h"
 
 static const sq_route routes[] = {
-	{ "inventory.reserve", 0, inventory_reserve_fields, NULL, inventory_handle_reserve },
-	{ "inventory.release", 0, inventory_release_fields, NULL, inventory_handle_release },
-	{ "inventory.commit", 0, inventory_commit_fields, NULL, inventory_handle_commit },
-	{ "inventory.restock", 0, inventory_restock_fields, NULL, inventory_handle_restock },
-	{ NULL, 0, NULL, NULL, NULL },
+	{ "inventory.reserve", 0, inventory_reserve_fields, NULL, inventory_handle_reserve, NULL },
+	{ "inventory.release", 0, inventory_release_fields, NULL, inventory_handle_release, NULL },
+	{ "inventory.commit", 0, inventory_commit_fields, NULL, inventory_handle_commit, NULL },
+	{ "inventory.restock", 0, inventory_restock_fields, NULL, inventory_handle_restock, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL },
 };
 
 int main(int argc, char **argv)

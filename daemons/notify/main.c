@@ -39,12 +39,12 @@ static void notify_stop(void *state)
 }
 
 static const sq_route routes[] = {
-	{ "notification.send", 0, notify_send_fields, notify_check_send, notify_handle_send },
-	{ "order.confirmed", 1, notify_event_fields, NULL, notify_handle_event },
-	{ "order.shipped", 1, notify_event_fields, NULL, notify_handle_event },
-	{ "order.cancelled", 1, notify_event_fields, NULL, notify_handle_event },
-	{ "payment.failed", 1, notify_event_fields, NULL, notify_handle_event },
-	{ NULL, 0, NULL, NULL, NULL },
+	{ "notification.send", 0, notify_send_fields, notify_check_send, notify_handle_send, NULL },
+	{ "order.confirmed", 1, notify_event_fields, NULL, notify_handle_event, NULL },
+	{ "order.shipped", 1, notify_event_fields, NULL, notify_handle_event, NULL },
+	{ "order.cancelled", 1, notify_event_fields, NULL, notify_handle_event, NULL },
+	{ "payment.failed", 1, notify_event_fields, NULL, notify_handle_event, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL },
 };
 
 int main(int argc, char **argv)

@@ -4,16 +4,16 @@
 #include "orders.h"
 
 static const sq_route routes[] = {
-	{ "order.place", 0, orders_place_fields, orders_place_check, orders_handle_place },
-	{ "order.cancel", 0, orders_cancel_fields, NULL, orders_handle_cancel },
-	{ "order.ship", 0, orders_ship_fields, NULL, orders_handle_ship },
-	{ "order.expire", 0, orders_ref_fields, NULL, orders_handle_expire },
-	{ "inventory.reserved", 1, orders_ref_fields, NULL, orders_on_reserved },
-	{ "inventory.rejected", 1, orders_ref_fields, NULL, orders_on_rejected },
-	{ "payment.succeeded", 1, orders_ref_fields, NULL, orders_on_paid },
-	{ "payment.failed", 1, orders_ref_fields, NULL, orders_on_payment_failed },
-	{ "payment.refunded", 1, orders_ref_fields, NULL, orders_on_refunded },
-	{ NULL, 0, NULL, NULL, NULL },
+	{ "order.place", 0, orders_place_fields, orders_place_check, orders_handle_place, NULL },
+	{ "order.cancel", 0, orders_cancel_fields, NULL, orders_handle_cancel, NULL },
+	{ "order.ship", 0, orders_ship_fields, NULL, orders_handle_ship, NULL },
+	{ "order.expire", 0, orders_ref_fields, NULL, orders_handle_expire, NULL },
+	{ "inventory.reserved", 1, orders_ref_fields, NULL, orders_on_reserved, NULL },
+	{ "inventory.rejected", 1, orders_ref_fields, NULL, orders_on_rejected, NULL },
+	{ "payment.succeeded", 1, orders_ref_fields, NULL, orders_on_paid, NULL },
+	{ "payment.failed", 1, orders_ref_fields, NULL, orders_on_payment_failed, NULL },
+	{ "payment.refunded", 1, orders_ref_fields, NULL, orders_on_refunded, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL },
 };
 
 int main(int argc, char **argv)

@@ -11,14 +11,18 @@
 
 #define MAX_ITEMS 100
 
+/* The order, unless the checkout has one already (no row then), with whether
+ * the user, address and token it names resolve. */
 static const char SQL_INSERT_ORDER[] =
-	"INSERT INTO sales.orders (user_id, address_id, checkout_id, currency, payment_token_id)"
-	" VALUES ($1, $2, $3, $4, $5) ON CONFLICT (checkout_id) DO NOTHING RETURNING id";
-
-static const char SQL_REFS[] =
-	"SELECT EXISTS (SELECT 1 FROM auth.users WHERE id = $1),"
+	"WITH ins AS ("
+	"  INSERT INTO sales.orders (user_id, address_id, checkout_id, currency, payment_token_id)"
+	"  VALUES ($1, $2, $3, $4, $5) ON CONFLICT (checkout_id) DO NOTHING RETURNING id"
+	")"
+	"SELECT ins.id,"
+	"       EXISTS (SELECT 1 FROM auth.users WHERE id = $1),"
 	"       EXISTS (SELECT 1 FROM auth.addresses WHERE id = $2 AND user_id = $1),"
-	"       EXISTS (SELECT 1 FROM payments.tokens WHERE id = $3 AND user_id = $1)";
+	"       EXISTS (SELECT 1 FROM payments.tokens WHERE id = $5 AND user_id = $1)"
+	"  FROM ins";
 
 /* Locks the cart, so two checkouts of one cart take its items once. */
 static const char SQL_LOCK_CART[] = "SELECT 1 FROM sales.cart WHERE id = $1 AND user_id = $2 FOR UPDATE";
@@ -31,8 +35,8 @@ static const char SQL_CART_ITEMS[] =
 static const char SQL_EMPTY_CART[] = "DELETE FROM sales.cart_items WHERE cart_id = $1";
 
 /* Prices the items ($2, a JSON array) from the catalog and records them as the
- * order's items, unless one names an unknown product (price NULL, nothing
- * inserted). Returns every item with its price, in the given order. */
+ * order's items and total, unless one names an unknown product (price NULL,
+ * nothing written). Returns every item with its price, in the given order. */
 static const char SQL_PRICE_ITEMS[] =
 	"WITH req AS ("
 	"  SELECT e.n, (e.item->>'product_id')::bigint AS product_id, (e.item->>'quantity')::int AS quantity"
@@ -45,10 +49,11 @@ static const char SQL_PRICE_ITEMS[] =
 	"  SELECT $1, product_id, quantity, price FROM priced"
 	"   WHERE NOT EXISTS (SELECT 1 FROM priced WHERE price IS NULL)"
 	"   ORDER BY n"
+	"), total AS ("
+	"  UPDATE sales.orders SET total = (SELECT sum(quantity * price) FROM priced)"
+	"   WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM priced WHERE price IS NULL)"
 	")"
 	"SELECT product_id, quantity, price FROM priced ORDER BY n";
-
-static const char SQL_SET_TOTAL[] = "UPDATE sales.orders SET total = $2::numeric WHERE id = $1";
 
 static const char SQL_CANCEL_NEW[] =
 	"UPDATE sales.orders SET order_status = 'cancelled', cancel_reason = $2"
@@ -77,23 +82,17 @@ static int exec(sq_ctx *ctx, const char *sql, int n, const char *const *p)
 	return 0;
 }
 
-/* The first reference that does not resolve (user, address, token). */
-static const char *check_refs(sq_ctx *ctx, place *pl)
+/* The first reference that does not resolve (user, address, token), from the
+ * insert's row. */
+static const char *check_refs(PGresult *r)
 {
-	const char *p[] = { pl->s_user, pl->s_addr, pl->s_token };
-	PGresult *r = sq_query(ctx, SQL_REFS, 3, p);
-	const char *why = NULL;
-
-	if (!r)
-		return DB_FAILED;
-	if (strcmp(PQgetvalue(r, 0, 0), "t") != 0)
-		why = "unknown_user";
-	else if (strcmp(PQgetvalue(r, 0, 1), "t") != 0)
-		why = "unknown_address";
-	else if (strcmp(PQgetvalue(r, 0, 2), "t") != 0)
-		why = "unknown_token";
-	PQclear(r);
-	return why;
+	if (strcmp(PQgetvalue(r, 0, 1), "t") != 0)
+		return "unknown_user";
+	if (strcmp(PQgetvalue(r, 0, 2), "t") != 0)
+		return "unknown_address";
+	if (strcmp(PQgetvalue(r, 0, 3), "t") != 0)
+		return "unknown_token";
+	return NULL;
 }
 
 /* Reads the items of the user's cart into pl->items, the cart locked. */
@@ -185,13 +184,10 @@ static sq_outcome cancel_new(sq_ctx *ctx, place *pl, const char *reason)
 static sq_outcome start_saga(sq_ctx *ctx, place *pl)
 {
 	char total[32];
-	const char *p[] = { pl->s_order, total };
 	json_t *reserve_items = json_array(), *it;
 	size_t i;
 
 	orders_cents_format(pl->total, total, sizeof total);
-	if (exec(ctx, SQL_SET_TOTAL, 2, p))
-		goto fail;
 	if (pl->s_cart[0] && exec(ctx, SQL_EMPTY_CART, 1, (const char *const[]){ pl->s_cart }))
 		goto fail;
 	if (orders_emit_event(ctx, "order.created", pl->order_id, pl->user_id,
@@ -240,10 +236,9 @@ sq_outcome orders_handle_place(sq_ctx *ctx, const sq_msg *msg)
 		return SQ_OK;
 	}
 	pl.order_id = orders_col_ll(r, 0);
+	why = check_refs(r);
 	PQclear(r);
 	snprintf(pl.s_order, sizeof pl.s_order, "%lld", pl.order_id);
-
-	why = check_refs(ctx, &pl);
 	if (!why) {
 		if (pl.s_cart[0])
 			why = read_cart(ctx, &pl);

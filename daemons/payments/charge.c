@@ -175,6 +175,54 @@ static int record_attempt(sq_ctx *ctx, payments_state *st, const sq_msg *msg, co
 	return 1;
 }
 
+/* The batch form of record_attempt's side insert: one commit for the batch.
+ * Only charges whose token is the user's and unexpired are recorded (the
+ * handler meets the others); an order with a payment keeps it. */
+static const char sql_record_many[] =
+	"INSERT INTO payments.payment (order_id, user_id, amount, currency, status, idempotency_key, token_id,"
+	" payment_method)"
+	" SELECT m.order_id, m.user_id, m.amount::numeric / 100, upper(m.currency), 'unknown', m.key, t.id,"
+	"        t.payment_method"
+	"   FROM jsonb_to_recordset($1::jsonb) AS m(order_id bigint, user_id bigint, amount bigint, currency text,"
+	"        key text, token_id bigint)"
+	"   JOIN payments.tokens t ON t.id = m.token_id AND t.user_id = m.user_id"
+	"        AND (t.expiry IS NULL OR t.expiry > now())"
+	"  ORDER BY m.order_id"
+	" ON CONFLICT DO NOTHING";
+
+void payments_prepare_charges(sq_ctx *ctx, const sq_msg *msgs, int n)
+{
+	payments_state *st = sq_ctx_state(ctx);
+	json_t *rows;
+	char *text = NULL;
+	PGresult *r;
+	sq_err e;
+
+	if (n < 2) /* one charge: the handler records it, at the same cost */
+		return;
+	if (!(rows = json_array()))
+		return;
+	for (int i = 0; i < n; i++) {
+		const json_t *b = msgs[i].body;
+		char key[PAYMENTS_KEY_MAX];
+		payments_charge_key(json_integer_value(json_object_get(b, "order_id")), key);
+		json_array_append_new(rows, json_pack("{s:O,s:O,s:O,s:O,s:s,s:O}", "order_id", json_object_get(b, "order_id"),
+						      "user_id", json_object_get(b, "user_id"), "amount",
+						      json_object_get(b, "amount"), "currency",
+						      json_object_get(b, "currency"), "key", key, "token_id",
+						      json_object_get(b, "payment_token_id")));
+	}
+	if ((text = json_dumps(rows, JSON_COMPACT))) {
+		const char *p[] = { text };
+		if ((r = payments_side_query(st, sql_record_many, 1, p, &e)))
+			PQclear(r);
+		else /* each handler records its own attempt, or retries */
+			sq_log_info("recording %d charge attempts at once: %s", n, e.msg);
+	}
+	free(text);
+	json_decref(rows);
+}
+
 sq_outcome payments_handle_charge(sq_ctx *ctx, const sq_msg *msg)
 {
 	payments_state *st = sq_ctx_state(ctx);

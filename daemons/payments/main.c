@@ -46,11 +46,11 @@ static const sq_field webhook_fields[] = {
 };
 
 static const sq_route routes[] = {
-	{ "payment.charge", 0, charge_fields, check_currency, payments_handle_charge },
-	{ "payment.refund", 0, refund_fields, NULL, payments_handle_refund },
-	{ "payment.reconcile", 0, reconcile_fields, NULL, payments_handle_reconcile },
-	{ "payment.webhook", 0, webhook_fields, NULL, payments_handle_webhook },
-	{ NULL, 0, NULL, NULL, NULL },
+	{ "payment.charge", 0, charge_fields, check_currency, payments_handle_charge, payments_prepare_charges },
+	{ "payment.refund", 0, refund_fields, NULL, payments_handle_refund, NULL },
+	{ "payment.reconcile", 0, reconcile_fields, NULL, payments_handle_reconcile, NULL },
+	{ "payment.webhook", 0, webhook_fields, NULL, payments_handle_webhook, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL },
 };
 
 int main(int argc, char **argv)

@@ -10,6 +10,7 @@
 
 #include "sq_err.h"
 #include "sq_form.h"
+#include "sq_pg.h"
 #include "sq_runtime.h"
 
 #define PAYMENTS_KEY_MAX 160
@@ -103,8 +104,7 @@ int payments_event_parse(const char *body, payments_event *ev, char *err, size_t
 
 typedef struct payments_state {
 	payments_provider *provider;
-	char *side_conninfo;
-	PGconn *side; /* autocommit, for facts that must outlive the message's transaction */
+	sq_pg *side; /* autocommit, for facts that must outlive the message's transaction */
 	char *webhook_secret;
 	int webhook_tolerance_s;
 } payments_state;
@@ -116,7 +116,9 @@ void payments_stop(void *state);
  * transaction holds). NULL with words in err. */
 PGresult *payments_side_query(payments_state *st, const char *sql, int nparams, const char *const *params,
 			      sq_err *err);
-/* Appends a line to payments.payment_logs on the side connection (best effort). */
+/* Appends a line to payments.payment_logs on the side connection (best effort;
+ * committed without waiting for the WAL flush: a daemon crash keeps it, only a
+ * PostgreSQL crash in the next moment could lose it). */
 void payments_side_log(payments_state *st, const char *payment_id, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -158,6 +160,8 @@ void payments_charge_ask(payments_state *st, const char *payment_id, const char 
 int payments_reconcile_one(sq_ctx *ctx, const char *payment_id);
 
 sq_outcome payments_handle_charge(sq_ctx *ctx, const sq_msg *msg);
+/* payment.charge's prepare hook: records the batch's attempts with one commit. */
+void payments_prepare_charges(sq_ctx *ctx, const sq_msg *msgs, int n);
 sq_outcome payments_handle_refund(sq_ctx *ctx, const sq_msg *msg);
 sq_outcome payments_handle_reconcile(sq_ctx *ctx, const sq_msg *msg);
 sq_outcome payments_handle_webhook(sq_ctx *ctx, const sq_msg *msg);

@@ -10,6 +10,9 @@
 #include "payments.h"
 #include "sq_log.h"
 
+/* never wait long on a row the message's own (open) transaction may hold */
+static const char SIDE_SESSION[] = "SET lock_timeout = '2s'; SET statement_timeout = '15s'";
+
 int payments_start(void **ret_state, const sq_config *cfg, sq_err *err)
 {
 	payments_state *st;
@@ -22,10 +25,12 @@ int payments_start(void **ret_state, const sq_config *cfg, sq_err *err)
 	if (!(st = calloc(1, sizeof *st)))
 		return sq_err_set(err, "out of memory");
 	st->provider = payments_provider_new(cfg->gateway_url, cfg->api_key, cfg->gateway_timeout_ms, err);
-	st->side_conninfo = strdup(sq_config_conninfo(cfg, "payments_db"));
+	st->side = sq_pg_new(sq_config_conninfo(cfg, "payments_db"));
 	st->webhook_secret = strdup(cfg->webhook_secret);
 	st->webhook_tolerance_s = cfg->webhook_tolerance_s;
-	if (!st->provider || !st->side_conninfo || !st->webhook_secret) {
+	if (st->side)
+		sq_pg_set_session(st->side, SIDE_SESSION);
+	if (!st->provider || !st->side || !st->webhook_secret) {
 		if (st->provider)
 			sq_err_set(err, "out of memory");
 		payments_stop(st);
@@ -46,41 +51,11 @@ void payments_stop(void *state)
 	if (!st)
 		return;
 	payments_provider_free(st->provider);
-	if (st->side)
-		PQfinish(st->side);
-	free(st->side_conninfo);
+	sq_pg_free(st->side);
 	if (st->webhook_secret)
 		explicit_bzero(st->webhook_secret, strlen(st->webhook_secret));
 	free(st->webhook_secret);
 	free(st);
-}
-
-static int side_connect(payments_state *st, sq_err *err)
-{
-	PGresult *r;
-
-	if (st->side && PQstatus(st->side) == CONNECTION_OK)
-		return 0;
-	if (st->side)
-		PQfinish(st->side);
-	st->side = PQconnectdb(st->side_conninfo);
-	if (PQstatus(st->side) != CONNECTION_OK) {
-		sq_err_set(err, "side database connection failed: %s", PQerrorMessage(st->side));
-		PQfinish(st->side);
-		st->side = NULL;
-		return -1;
-	}
-	/* never wait long on a row the message's own (open) transaction may hold */
-	r = PQexec(st->side, "SET lock_timeout = '2s'; SET statement_timeout = '15s'");
-	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		sq_err_set(err, "side database connection: %s", PQerrorMessage(st->side));
-		PQclear(r);
-		PQfinish(st->side);
-		st->side = NULL;
-		return -1;
-	}
-	PQclear(r);
-	return 0;
 }
 
 PGresult *payments_side_query(payments_state *st, const char *sql, int nparams, const char *const *params,
@@ -90,38 +65,33 @@ PGresult *payments_side_query(payments_state *st, const char *sql, int nparams, 
 	 * log lines): a connection lost since the last use is re-opened once */
 	for (int round = 0; round < 2; round++) {
 		PGresult *r;
-		if (side_connect(st, err))
+		sq_err e;
+		if (sq_pg_ensure(st->side, &e)) {
+			sq_err_set(err, "database (side connection): %s", e.msg);
 			return NULL;
-		r = PQexecParams(st->side, sql, nparams, NULL, params, NULL, NULL, 0);
-		if (PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK)
+		}
+		if ((r = sq_pg_query(st->side, sql, nparams, params, &e)))
 			return r;
-		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-		const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
-		sq_err_set(err, "database (side connection): %s: %s", state ? state : "08006",
-			   msg ? msg : PQerrorMessage(st->side));
-		PQclear(r);
-		if (PQstatus(st->side) == CONNECTION_OK)
+		sq_err_set(err, "database (side connection): %s", e.msg);
+		if (sq_pg_conn(st->side)) /* still connected: a statement error */
 			return NULL;
-		PQfinish(st->side);
-		st->side = NULL;
 	}
 	return NULL;
 }
+
+static const char SQL_SIDE_LOG[] = "INSERT INTO payments.payment_logs (payment_id, log_message) VALUES ($1, $2)";
 
 void payments_side_log(payments_state *st, const char *payment_id, const char *fmt, ...)
 {
 	char line[1024];
 	va_list ap;
-	PGresult *r;
 	sq_err e;
 
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
 	const char *p[] = { payment_id, line };
-	r = payments_side_query(st, "INSERT INTO payments.payment_logs (payment_id, log_message) VALUES ($1, $2)", 2,
-				p, &e);
-	if (!r)
+	if (sq_pg_exec_async(st->side, SQL_SIDE_LOG, 2, p, &e) &&
+	    (sq_pg_conn(st->side) || sq_pg_exec_async(st->side, SQL_SIDE_LOG, 2, p, &e)))
 		sq_log_warn("payment %s: log line not recorded (%s): %s", payment_id, e.msg, line);
-	PQclear(r);
 }

@@ -73,8 +73,8 @@ static void sched_stop(void *state)
 }
 
 static const sq_route routes[] = {
-	{ "job.run", 0, sched_job_run_fields, NULL, sched_handle_job_run },
-	{ NULL, 0, NULL, NULL, NULL },
+	{ "job.run", 0, sched_job_run_fields, NULL, sched_handle_job_run, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL },
 };
 
 int main(int argc, char **argv)

@@ -2,9 +2,11 @@
 // main.c -- sq-testclient, the integration tests' AMQP hands: publish raw bytes
 // with chosen properties, drain/count/purge/bind queues, flood many messages.
 #include <jansson.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sq_amqp.h"
 #include "sq_config.h"
@@ -142,21 +144,31 @@ static int cmd_drain(sq_amqp *a, int argc, char **argv)
 	return 0;
 }
 
-/* flood N EXCHANGE KEY TEMPLATE: TEMPLATE's %d becomes the index */
+/* flood N EXCHANGE KEY TEMPLATE [RATE]: TEMPLATE's %d becomes the index; with
+ * RATE, messages leave evenly spaced at RATE per second, each confirmed. */
 static int cmd_flood(sq_amqp *a, int argc, char **argv, const sq_config *cfg)
 {
 	sq_err e;
 	char body[4096], id[37];
+	struct timespec t0;
 
 	if (argc < 4)
 		return fail("usage", NULL);
 	int n = atoi(argv[0]);
+	double rate = argc > 4 ? atof(argv[4]) : 0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int i = 0; i < n; i++) {
+		if (rate > 0) {
+			double at = (double)t0.tv_sec + (double)t0.tv_nsec / 1e9 + i / rate;
+			struct timespec ts = { (time_t)at, (long)((at - (double)(time_t)at) * 1e9) };
+			while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+				;
+		}
 		snprintf(body, sizeof body, argv[3], i);
 		sq_uuid_v4(id);
 		if (sq_amqp_publish(a, argv[1], argv[2], id, NULL, body, strlen(body), &e))
 			return fail("publish", &e);
-		if ((i + 1) % 200 == 0 && sq_amqp_wait_confirms(a, cfg->amqp_confirm_timeout_ms, &e))
+		if ((rate > 0 || (i + 1) % 200 == 0) && sq_amqp_wait_confirms(a, cfg->amqp_confirm_timeout_ms, &e))
 			return fail("confirm", &e);
 	}
 	return sq_amqp_wait_confirms(a, cfg->amqp_confirm_timeout_ms, &e) ? fail("confirm", &e) : 0;

@@ -84,8 +84,8 @@ static int testd_start(void **ret_state, const sq_config *cfg, sq_err *err)
 }
 
 static const sq_route routes[] = {
-	{ "test.apply", 0, apply_fields, NULL, handle_apply },
-	{ NULL, 0, NULL, NULL, NULL },
+	{ "test.apply", 0, apply_fields, NULL, handle_apply, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL },
 };
 
 int main(int argc, char **argv)
