@@ -12,6 +12,7 @@
 
 static int log_level = SQ_LOG_INFO;
 static const char *log_ident = "shopq";
+static pid_t log_pid; /* read once: the daemons do not fork */
 
 void sq_log_set_level(int level) { log_level = level; }
 int sq_log_get_level(void) { return log_level; }
@@ -37,7 +38,9 @@ void sq_log(int level, const char *fmt, ...)
 
 	if (level > log_level)
 		return;
-	n = snprintf(line, sizeof line, "<%d>%s[%d]: ", level, log_ident, (int)getpid());
+	if (!log_pid)
+		log_pid = getpid();
+	n = snprintf(line, sizeof line, "<%d>%s[%d]: ", level, log_ident, (int)log_pid);
 	va_start(ap, fmt);
 	n += vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
 	va_end(ap);

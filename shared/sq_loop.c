@@ -28,7 +28,7 @@
 #define MAX_BATCH 1000
 #define IDLE_WAIT_MS 1000
 #define SENT_DELETE_WAIT_MS 20
-#define SWEEP_MIN_AGE_S 10 /* the periodic sweep leaves younger rows to the instance publishing them */
+#define SWEEP_MIN_AGE_S 5 /* the sweep leaves younger rows to the process publishing them */
 
 /* A growing text buffer. */
 typedef struct sbuf {
@@ -55,9 +55,10 @@ typedef struct rt {
 	char dead_q[160];
 	char retry_q[SQ_RETRY_MAX_TIERS][160];
 	/* the runtime's SQL for the daemon's schema (stable pointers: prepared once) */
-	char *sql_inbox, *sql_attempt_inc, *sql_attempt_del, *sql_outbox_ins, *sql_outbox_ins_many,
+	char *sql_inbox_many, *sql_inbox_del, *sql_attempt_inc, *sql_attempt_del, *sql_outbox_ins, *sql_outbox_ins_many,
 		*sql_outbox_sel, *sql_outbox_del;
-	int outbox_pending; /* rows may wait in the outbox: sweep it whatever their age */
+	int outbox_pending; /* rows may wait in the outbox: sweep it now */
+	sbuf left_ids; /* "1,2": rows this process knows it left there (swept at any age) */
 	/* Messages the running batch emitted: out[0..ncommitted) are committed (their
 	 * ids in committed_ids) and published right after the commit; the rest are
 	 * still in the open transaction. */
@@ -65,6 +66,9 @@ typedef struct rt {
 	int nout, ncommitted, out_cap, buffering;
 	sbuf committed_ids;
 	sbuf sent_ids; /* published and confirmed: deleted with the next transaction */
+	/* the savepoint of the message in hand, sent with its handler's first statement */
+	sq_pg_step pending[2];
+	int npending, savepoint_open;
 } rt;
 
 struct sq_ctx {
@@ -82,6 +86,7 @@ typedef struct item {
 	int redelivered;
 	sq_outcome outcome;
 	int decided; /* outcome final before the transaction (envelope reject) */
+	int fresh;   /* not in the inbox yet: its handler runs */
 	char reason[768];
 } item;
 
@@ -90,16 +95,39 @@ typedef struct item {
 
 const sq_config *sq_ctx_config(sq_ctx *ctx) { return &ctx->rt->cfg; }
 void *sq_ctx_state(sq_ctx *ctx) { return ctx->rt->state; }
-PGconn *sq_ctx_pg(sq_ctx *ctx) { return sq_pg_conn(ctx->rt->pg); }
-const char *sq_ctx_reason(sq_ctx *ctx) { return ctx->reason; }
+static int flush_pending(rt *r, sq_err *e);
 
-PGresult *sq_query(sq_ctx *ctx, const char *sql, int nparams, const char *const *params)
+PGconn *sq_ctx_pg(sq_ctx *ctx)
 {
 	sq_err e;
-	PGresult *r = sq_pg_query(ctx->rt->pg, sql, nparams, params, &e);
-	if (!r)
+	if (flush_pending(ctx->rt, &e))
 		snprintf(ctx->reason, sizeof ctx->reason, "database: %s", e.msg);
-	return r;
+	return sq_pg_conn(ctx->rt->pg);
+}
+const char *sq_ctx_reason(sq_ctx *ctx) { return ctx->reason; }
+
+/* A statement of a handler; the first of a message carries its savepoint. */
+PGresult *sq_query(sq_ctx *ctx, const char *sql, int nparams, const char *const *params)
+{
+	rt *r = ctx->rt;
+	PGresult *res = NULL;
+	sq_err e;
+
+	if (r->npending) {
+		sq_pg_step st[3];
+		int k = r->npending;
+		memcpy(st, r->pending, (size_t)k * sizeof st[0]);
+		st[k++] = (sq_pg_step){ .sql = sql, .nparams = nparams, .params = params, .keep = 1 };
+		r->npending = 0;
+		r->savepoint_open = 1;
+		if (sq_pg_pipeline(r->pg, st, k, &e) == 0)
+			res = st[k - 1].result;
+	} else {
+		res = sq_pg_query(r->pg, sql, nparams, params, &e);
+	}
+	if (!res)
+		snprintf(ctx->reason, sizeof ctx->reason, "database: %s", e.msg);
+	return res;
 }
 
 int sq_query_ll(sq_ctx *ctx, const char *sql, int nparams, const char *const *params, long long *ret,
@@ -184,6 +212,16 @@ static int out_push(rt *r, const char *exchange, const char *routing_key, const 
 	return 0;
 }
 
+/* Notes outbox rows (ids "1,2" or one) the sweep must publish now. */
+static void left_add(rt *r, const char *ids)
+{
+	if (!*ids)
+		return;
+	sb_add(&r->left_ids, r->left_ids.len ? "," : "", r->left_ids.len ? 1 : 0);
+	sb_str(&r->left_ids, ids);
+	r->outbox_pending = 1;
+}
+
 static int emit(sq_ctx *ctx, const char *exchange, const char *routing_key, json_t *body)
 {
 	char id[37];
@@ -209,8 +247,8 @@ static int emit(sq_ctx *ctx, const char *exchange, const char *routing_key, json
 	res = sq_query(ctx, r->sql_outbox_ins, 4, params);
 	if (!res)
 		goto out;
+	left_add(r, PQgetvalue(res, 0, 0));
 	PQclear(res);
-	r->outbox_pending = 1;
 	rc = 0;
 out:
 	free(text);
@@ -256,7 +294,7 @@ sq_outcome sq_ctx_fail(sq_ctx *ctx)
 static int ctx_exec(sq_ctx *ctx, const char *sql)
 {
 	sq_err e;
-	if (sq_pg_ensure(ctx->rt->pg, &e) || sq_pg_exec(ctx->rt->pg, sql, &e)) {
+	if (flush_pending(ctx->rt, &e) || sq_pg_ensure(ctx->rt->pg, &e) || sq_pg_exec(ctx->rt->pg, sql, &e)) {
 		snprintf(ctx->reason, sizeof ctx->reason, "database: %s", e.msg);
 		return -1;
 	}
@@ -291,22 +329,25 @@ static char *xasprintf(const char *fmt, const char *schema)
 static int rt_build_sql(rt *r)
 {
 	const char *s = r->d->db_schema;
-	r->sql_inbox = xasprintf("INSERT INTO %s.inbox (message_id, queue) VALUES ($1, $2) ON CONFLICT DO NOTHING", s);
+	r->sql_inbox_many = xasprintf("INSERT INTO %s.inbox (message_id, queue) SELECT m, $2 FROM unnest($1::text[]) AS m ON CONFLICT DO NOTHING RETURNING message_id", s);
+	r->sql_inbox_del = xasprintf("DELETE FROM %s.inbox WHERE message_id = ANY ($1::text[])", s);
 	r->sql_attempt_inc = xasprintf("INSERT INTO %s.attempts AS a (message_id, n) VALUES ($1, 1) ON CONFLICT (message_id) DO UPDATE SET n = a.n + 1, last_at = now() RETURNING n", s);
 	r->sql_attempt_del = xasprintf("DELETE FROM %s.attempts WHERE message_id = $1", s);
-	r->sql_outbox_ins = xasprintf("INSERT INTO %s.outbox (exchange, routing_key, message_id, body) VALUES ($1, $2, $3, $4)", s);
+	r->sql_outbox_ins = xasprintf("INSERT INTO %s.outbox (exchange, routing_key, message_id, body) VALUES ($1, $2, $3, $4) RETURNING id", s);
 	r->sql_outbox_ins_many = xasprintf("INSERT INTO %s.outbox (exchange, routing_key, message_id, body) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) RETURNING id", s);
 	/* rows older than $2 seconds (younger ones are normally being published by
-	 * the instance that wrote them), except ours published and awaiting deletion ($3) */
-	r->sql_outbox_sel = xasprintf("SELECT id, exchange, routing_key, message_id, body FROM %s.outbox WHERE created_at <= now() - make_interval(secs => $2) AND id <> ALL ($3::bigint[]) ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED", s);
+	 * the process that wrote them) or ours left there ($4), except ours published
+	 * and awaiting deletion ($3) */
+	r->sql_outbox_sel = xasprintf("SELECT id, exchange, routing_key, message_id, body FROM %s.outbox WHERE (created_at <= now() - make_interval(secs => $2) OR id = ANY ($4::bigint[])) AND id <> ALL ($3::bigint[]) ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED", s);
 	r->sql_outbox_del = xasprintf("DELETE FROM %s.outbox WHERE id = ANY($1::bigint[])", s);
-	return (r->sql_inbox && r->sql_attempt_inc && r->sql_attempt_del && r->sql_outbox_ins &&
+	return (r->sql_inbox_many && r->sql_inbox_del && r->sql_attempt_inc && r->sql_attempt_del && r->sql_outbox_ins &&
 		r->sql_outbox_ins_many && r->sql_outbox_sel && r->sql_outbox_del) ? 0 : -1;
 }
 
 static void rt_free_sql(rt *r)
 {
-	free(r->sql_inbox);
+	free(r->sql_inbox_many);
+	free(r->sql_inbox_del);
 	free(r->sql_attempt_inc);
 	free(r->sql_attempt_del);
 	free(r->sql_outbox_ins);
@@ -529,17 +570,51 @@ static int out_arrays(rt *r, sbuf a[4])
 	return 0;
 }
 
-/* Commits the batch: releases the last savepoint, inserts the batch's
- * messages into the outbox, commits; one round trip. */
-static int commit_tx(rt *r, int release, sq_err *e)
+/* Sends the message's savepoint now (before a statement that bypasses sq_query). */
+static int flush_pending(rt *r, sq_err *e)
+{
+	sq_pg_step st[2];
+	int k = r->npending;
+
+	if (!k)
+		return 0;
+	memcpy(st, r->pending, (size_t)k * sizeof st[0]);
+	r->npending = 0;
+	r->savepoint_open = 1;
+	return sq_pg_pipeline(r->pg, st, k, e);
+}
+
+/* Appends s to a PostgreSQL array literal being built in b ("{" first). */
+static void sb_array_add(sbuf *b, const char *s)
+{
+	if (!b->len)
+		sb_add(b, "{", 1);
+	sb_array_elem(b, s);
+}
+
+static const char *sb_array_close(sbuf *b)
+{
+	if (!b->len)
+		sb_add(b, "{", 1);
+	sb_add(b, "}", 1);
+	return b->p;
+}
+
+/* Commits the batch: removes the inbox rows of messages that failed (their
+ * work was rolled back), inserts the batch's messages into the outbox,
+ * commits; one round trip. */
+static int commit_tx(rt *r, sbuf *failed, sq_err *e)
 {
 	sbuf a[4] = { { 0 } };
-	const char *ap[4];
+	const char *ap[4], *fp[1];
 	sq_pg_step st[3];
 	int k = 0, rc = -1, ins = -1;
 
-	if (release)
-		st[k++] = (sq_pg_step){ .sql = SQL_RELEASE };
+	r->npending = 0; /* a savepoint not yet sent is not needed: COMMIT ends them all */
+	if (failed->len) {
+		fp[0] = sb_array_close(failed);
+		st[k++] = (sq_pg_step){ .sql = r->sql_inbox_del, .nparams = 1, .params = fp };
+	}
 	if (r->nout > r->ncommitted) {
 		if (out_arrays(r, a)) {
 			sq_err_set(e, "out of memory");
@@ -551,6 +626,10 @@ static int commit_tx(rt *r, int release, sq_err *e)
 		st[k++] = (sq_pg_step){ .sql = r->sql_outbox_ins_many, .nparams = 4, .params = ap, .keep = 1 };
 	}
 	st[k++] = (sq_pg_step){ .sql = SQL_COMMIT };
+	if (failed->oom) {
+		sq_err_set(e, "out of memory");
+		goto out;
+	}
 	if (sq_pg_pipeline(r->pg, st, k, e))
 		goto out;
 	if (ins >= 0) {
@@ -569,18 +648,61 @@ out:
 	return rc;
 }
 
+/* Opens the batch's transaction and records every message in the inbox at
+ * once (with the deletion of sent outbox rows): one round trip. Marks the
+ * messages handled before as duplicates. */
+static int open_tx(rt *r, item *items, int n, sq_err *e)
+{
+	sbuf ids = { 0 };
+	const char *del_param = NULL, *ip[2];
+	sq_pg_step st[3];
+	int k = 0, rc = -1;
+
+	for (int i = 0; i < n; i++)
+		if (!items[i].decided)
+			sb_array_add(&ids, items[i].message_id);
+	ip[0] = sb_array_close(&ids);
+	ip[1] = r->d->queue;
+	if (ids.oom) {
+		sq_err_set(e, "out of memory");
+		goto out;
+	}
+	st[k++] = (sq_pg_step){ .sql = SQL_BEGIN };
+	k = add_sent_delete(r, st, k, &del_param);
+	st[k++] = (sq_pg_step){ .sql = r->sql_inbox_many, .nparams = 2, .params = ip, .keep = 1 };
+	if (sq_pg_pipeline(r->pg, st, k, e))
+		goto out;
+	PGresult *res = st[k - 1].result;
+	for (int i = 0; i < n; i++)
+		if (!items[i].decided)
+			items[i].fresh = 0;
+	for (int t = 0; t < PQntuples(res); t++) { /* the first of the batch's copies is the fresh one */
+		const char *id = PQgetvalue(res, t, 0);
+		for (int i = 0; i < n; i++)
+			if (!items[i].decided && strcmp(items[i].message_id, id) == 0) {
+				items[i].fresh = 1;
+				break;
+			}
+	}
+	PQclear(res);
+	rc = 0;
+out:
+	sb_free(&ids);
+	return rc;
+}
+
 /* Runs the handlers of items[0..n) in one transaction, a savepoint each. The
  * runtime's own statements travel in pipelines: BEGIN, the deletion of sent
- * outbox rows, RELEASE of the previous savepoint, SAVEPOINT and the inbox
- * insert in one round trip per message; RELEASE, the outbox rows and COMMIT
- * in one at the end. */
+ * outbox rows and the inbox rows of all the messages in one round trip; each
+ * message's RELEASE and SAVEPOINT with its handler's first statement; the
+ * outbox rows and COMMIT in one at the end. */
 static void run_tx(rt *r, item *items, int n)
 {
 	sq_err e;
 	sq_ctx ctx = { .rt = r };
 	char why[600];
-	int live = 0, opened = 0, release = 0;
-	const char *del_param = NULL;
+	int live = 0;
+	sbuf failed = { 0 }; /* message ids whose inbox rows go: their work was undone */
 
 	for (int i = 0; i < n; i++)
 		live += !items[i].decided;
@@ -594,34 +716,24 @@ static void run_tx(rt *r, item *items, int n)
 		fail_tx(items, n, why);
 		return;
 	}
+	r->savepoint_open = 0;
+	r->npending = 0;
+	if (open_tx(r, items, n, &e))
+		goto tx_failed;
 	r->buffering = 1;
 	for (int i = 0; i < n; i++) {
 		item *it = &items[i];
-		PGresult *res;
-		sq_pg_step st[5];
-		int k = 0;
 		if (it->decided)
 			continue;
-		if (!opened) {
-			st[k++] = (sq_pg_step){ .sql = SQL_BEGIN };
-			k = add_sent_delete(r, st, k, &del_param);
-		}
-		if (release)
-			st[k++] = (sq_pg_step){ .sql = SQL_RELEASE };
-		const char *ip[] = { it->message_id, r->d->queue };
-		st[k++] = (sq_pg_step){ .sql = SQL_SAVEPOINT };
-		st[k++] = (sq_pg_step){ .sql = r->sql_inbox, .nparams = 2, .params = ip, .keep = 1 };
-		if (sq_pg_pipeline(r->pg, st, k, &e))
-			goto tx_failed;
-		opened = 1;
-		release = 1;
-		res = st[k - 1].result;
-		int fresh = atoi(PQcmdTuples(res)) > 0;
-		PQclear(res);
-		if (!fresh) {
+		if (!it->fresh) {
 			it->outcome = SQ_OK; /* handled before: nothing to do again */
 			snprintf(it->reason, sizeof it->reason, "duplicate");
 			continue;
+		}
+		if (!r->npending) { /* sent with the handler's first statement */
+			if (r->savepoint_open)
+				r->pending[r->npending++] = (sq_pg_step){ .sql = SQL_RELEASE };
+			r->pending[r->npending++] = (sq_pg_step){ .sql = SQL_SAVEPOINT };
 		}
 		sq_msg msg = { r->d->queue, it->routing_key, it->message_id, it->body, it->attempt };
 		int mark = r->nout;
@@ -640,37 +752,45 @@ static void run_tx(rt *r, item *items, int n)
 		snprintf(it->reason, sizeof it->reason, "%s", ctx.reason);
 		if (it->outcome == SQ_OK && it->redelivered) {
 			const char *ap[] = { it->message_id };
-			res = sq_pg_query(r->pg, r->sql_attempt_del, 1, ap, &e);
-			if (!res)
+			PGresult *res = sq_query(&ctx, r->sql_attempt_del, 1, ap);
+			if (!res) {
+				snprintf(e.msg, sizeof e.msg, "%s", ctx.reason);
 				goto tx_failed;
+			}
 			PQclear(res);
 		}
 		if (it->outcome != SQ_OK) {
 			out_truncate(r, mark);
-			if (sq_pg_exec(r->pg, "ROLLBACK TO SAVEPOINT m", &e))
+			sb_array_add(&failed, it->message_id);
+			/* undo its statements, if any was sent (then the savepoint is its own) */
+			if (!r->npending && sq_pg_exec(r->pg, "ROLLBACK TO SAVEPOINT m", &e))
 				goto tx_failed;
 		}
 		if (it->outcome == SQ_REJECT)
 			it->decided = 1;
 	}
 	r->buffering = 0;
-	if (commit_tx(r, release, &e)) {
+	if (commit_tx(r, &failed, &e)) {
 		snprintf(why, sizeof why, "commit failed: %s", e.msg);
 		fail_tx(items, n, why);
 		out_truncate(r, r->ncommitted);
 		sent_settled(r, 0);
 		r->outbox_pending = 1; /* the commit may have happened: the sweep publishes what it left */
+		sb_free(&failed);
 		return;
 	}
 	sent_settled(r, 1);
+	sb_free(&failed);
 	sq_crash_point("after_commit");
 	return;
 tx_failed:
 	r->buffering = 0;
+	r->npending = 0;
 	snprintf(why, sizeof why, "database: %s", e.msg);
 	(void)sq_pg_exec(r->pg, "ROLLBACK", &e);
 	out_truncate(r, r->ncommitted);
 	sent_settled(r, 0);
+	sb_free(&failed);
 	fail_tx(items, n, why);
 }
 
@@ -848,24 +968,47 @@ static int delete_sent(rt *r, sq_err *err)
 	return rc;
 }
 
-/* The sweep: publishes rows left in the outbox (a crash between commit and
- * publish, a broker outage, another process's inserts) at least min_age_s old. */
-static int flush_outbox(rt *r, int min_age_s, sq_err *err)
+/* The sweep: publishes rows left in the outbox: ours that a broker outage or
+ * a tick left (at once), and anyone's older than SWEEP_MIN_AGE_S (a crash
+ * between commit and publish). */
+/* Puts the ids of a failed sweep back ("{1,2}" → left_ids). */
+static void left_restore(rt *r, sbuf *left)
+{
+	if (left->len > 2) {
+		left->p[left->len - 1] = '\0';
+		left_add(r, left->p + 1);
+	}
+	sb_free(left);
+}
+
+static int flush_outbox(rt *r, sq_err *err)
 {
 	char lim[16], age[16];
 	int more = 1;
+	sbuf left = { 0 };
 
 	snprintf(lim, sizeof lim, "%d", r->cfg.outbox_window);
-	snprintf(age, sizeof age, "%d", min_age_s);
+	snprintf(age, sizeof age, "%d", SWEEP_MIN_AGE_S);
+	sb_add(&left, "{", 1);
+	if (r->left_ids.len)
+		sb_add(&left, r->left_ids.p, r->left_ids.len);
+	sb_add(&left, "}", 1);
+	sb_reset(&r->left_ids);
+	if (left.oom) {
+		sb_free(&left);
+		return sq_err_set(err, "out of memory");
+	}
 	while (more && !(r->outbox_pending = 0)) {
 		PGresult *res;
-		const char *lp[] = { lim, age, r->sent_ids.len ? r->sent_ids.p : "{}" };
 		if (sq_pg_ensure(r->pg, err) || sq_pg_exec(r->pg, "BEGIN", err))
 			goto retry_later;
-		if (r->sent_ids.len)
-			sb_add(&r->sent_ids, "}", 1), lp[2] = r->sent_ids.p; /* may have moved */
-		res = sq_pg_query(r->pg, r->sql_outbox_sel, 3, lp, err);
-		sent_settled(r, 0);
+		sb_add(&r->sent_ids, r->sent_ids.len ? "}" : "{}", r->sent_ids.len ? 1 : 2);
+		const char *lp[] = { lim, age, r->sent_ids.p, left.p };
+		res = sq_pg_query(r->pg, r->sql_outbox_sel, 4, lp, err);
+		if (r->sent_ids.len == 2 && strcmp(r->sent_ids.p, "{}") == 0)
+			sb_reset(&r->sent_ids);
+		else
+			sent_settled(r, 0);
 		if (!res) {
 			(void)sq_pg_exec(r->pg, "ROLLBACK", NULL);
 			goto retry_later;
@@ -881,6 +1024,7 @@ static int flush_outbox(rt *r, int min_age_s, sq_err *err)
 		if (rows == 0) {
 			PQclear(res);
 			(void)sq_pg_exec(r->pg, "COMMIT", NULL);
+			sb_free(&left);
 			return 0;
 		}
 		size_t cap = (size_t)rows * 21 + 3, o = 0;
@@ -888,6 +1032,8 @@ static int flush_outbox(rt *r, int min_age_s, sq_err *err)
 		if (!ids) {
 			PQclear(res);
 			(void)sq_pg_exec(r->pg, "ROLLBACK", NULL);
+			r->outbox_pending = 1;
+			left_restore(r, &left);
 			return sq_err_set(err, "out of memory");
 		}
 		ids[o++] = '{';
@@ -916,11 +1062,14 @@ amqp_failed:
 		free(ids);
 		(void)sq_pg_exec(r->pg, "ROLLBACK", NULL);
 		r->outbox_pending = 1;
+		left_restore(r, &left);
 		return -2; /* the broker connection is broken */
 	}
+	sb_free(&left);
 	return 0;
 retry_later:
 	r->outbox_pending = 1;
+	left_restore(r, &left);
 	return -1;
 }
 
@@ -1011,7 +1160,8 @@ static int handle_batch(rt *r, item *items, int n, sq_err *err)
 		start = i + 1;
 	}
 	if (settle(r, items, n, err)) {
-		committed_forget(r); /* still in the outbox: the sweep publishes them after reconnecting */
+		left_add(r, r->committed_ids.p ? r->committed_ids.p : ""); /* published after reconnecting */
+		committed_forget(r);
 		r->outbox_pending = 1;
 		return -1;
 	}
@@ -1082,7 +1232,7 @@ static void loop(rt *r)
 			sq_log_warn("outbox: deleting published rows: %s (they are published again later)", e.msg);
 		time_t now = time(NULL);
 		if (r->outbox_pending || now != last_tick) {
-			if (flush_outbox(r, r->outbox_pending ? 0 : SWEEP_MIN_AGE_S, &e) == -2) {
+			if (flush_outbox(r, &e) == -2) {
 				sq_log_err("amqp: outbox: %s; reconnecting", e.msg);
 				disconnect(r);
 				continue;
@@ -1091,7 +1241,7 @@ static void loop(rt *r)
 		if (r->d->tick && now != last_tick) {
 			sq_ctx ctx = { .rt = r };
 			r->d->tick(&ctx);
-			if (r->outbox_pending && flush_outbox(r, 0, &e) == -2) {
+			if (r->outbox_pending && flush_outbox(r, &e) == -2) {
 				disconnect(r);
 				continue;
 			}
@@ -1195,6 +1345,7 @@ out:
 	free(r.out);
 	sb_free(&r.committed_ids);
 	sb_free(&r.sent_ids);
+	sb_free(&r.left_ids);
 	sq_config_free(&r.cfg);
 	return rc;
 }

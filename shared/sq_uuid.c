@@ -1,18 +1,34 @@
 // SPDX-License-Identifier: MIT
-// sq_uuid.c -- random (version 4) UUIDs from getrandom(2), and their syntax check.
+// sq_uuid.c -- random (version 4) UUIDs from getrandom(2), drawn from a
+// per-thread pool refilled 256 UUIDs at a time (emptied in a forked child), and
+// their syntax check.
 #include "sq_uuid.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+
+static _Thread_local unsigned char pool[4096];
+static _Thread_local size_t pool_left;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void forget_pool(void) { pool_left = 0; } /* a child must not repeat its parent's UUIDs */
+static void register_atfork(void) { (void)pthread_atfork(NULL, NULL, forget_pool); }
 
 int sq_uuid_v4(char out[37])
 {
 	unsigned char b[16];
 
-	if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b)
-		return -1;
+	(void)pthread_once(&atfork_once, register_atfork);
+	if (pool_left < sizeof b) {
+		if (getrandom(pool, sizeof pool, 0) != (ssize_t)sizeof pool)
+			return -1;
+		pool_left = sizeof pool;
+	}
+	memcpy(b, pool + sizeof pool - pool_left, sizeof b);
+	pool_left -= sizeof b;
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
 	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
