@@ -145,7 +145,8 @@ static int cmd_drain(sq_amqp *a, int argc, char **argv)
 }
 
 /* flood N EXCHANGE KEY TEMPLATE [RATE]: TEMPLATE's %d becomes the index; with
- * RATE, messages leave evenly spaced at RATE per second, each confirmed. */
+ * RATE, messages leave evenly spaced at RATE per second, each confirmed, and
+ * "start EPOCH" (when message 0 left) is printed first. */
 static int cmd_flood(sq_amqp *a, int argc, char **argv, const sq_config *cfg)
 {
 	sq_err e;
@@ -157,6 +158,12 @@ static int cmd_flood(sq_amqp *a, int argc, char **argv, const sq_config *cfg)
 	int n = atoi(argv[0]);
 	double rate = argc > 4 ? atof(argv[4]) : 0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (rate > 0) { /* when message 0 leaves: message i leaves i / RATE seconds later */
+		struct timespec wall;
+		clock_gettime(CLOCK_REALTIME, &wall);
+		printf("start %lld.%09ld\n", (long long)wall.tv_sec, wall.tv_nsec);
+		fflush(stdout);
+	}
 	for (int i = 0; i < n; i++) {
 		if (rate > 0) {
 			double at = (double)t0.tv_sec + (double)t0.tv_nsec / 1e9 + i / rate;
