@@ -85,7 +85,7 @@ unit: $(UNIT_BINS)
 FUZZ_SECONDS ?= 10
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Ishared $(PKG_CFLAGS)
 FUZZ_TARGETS := envelope:shared/sq_envelope.c:shared/sq_uuid.c webhook:shared/sq_webhook.c \
-                form:shared/sq_form.c cron:shared/sq_cron.c
+                form:shared/sq_form.c:shared/sq_buf.c cron:shared/sq_cron.c
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(SHARED_SRC)
 	@mkdir -p $(dir $@)
 	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(subst :, ,$(patsubst $*:%,%,$(filter $*:%,$(FUZZ_TARGETS)))) $(PKG_LIBS)

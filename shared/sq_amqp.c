@@ -410,6 +410,9 @@ int sq_amqp_wait_confirms(sq_amqp *a, int timeout_ms, sq_err *err)
 	if (!a->confirm)
 		return 0;
 	cork(a, 0);
+	/* the confirms decoded by earlier waits live in the connection's frame
+	 * pool: released here, or a publishing connection grows for ever */
+	amqp_maybe_release_buffers(a->conn);
 	while (a->acked_upto + 1 < a->next_tag) {
 		long left = deadline - now_ms();
 		amqp_frame_t f;

@@ -1,60 +1,11 @@
 // SPDX-License-Identifier: MIT
-// sq_form.c -- form-urlencoded encoder/decoder and the sq_buf growable buffer.
+// sq_form.c -- form-urlencoded encoder/decoder.
 #include "sq_form.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Makes room for extra more bytes plus a NUL. 0 ok, -1 out of memory. */
-static int buf_reserve(sq_buf *b, size_t extra)
-{
-	size_t need, cap;
-	char *p;
-
-	if (extra > SIZE_MAX - 1 - b->len)
-		return -1;
-	need = b->len + extra + 1;
-	if (need <= b->cap)
-		return 0;
-	cap = b->cap ? b->cap : 64;
-	while (cap < need)
-		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-	p = realloc(b->data, cap);
-	if (!p)
-		return -1;
-	b->data = p;
-	b->cap = cap;
-	return 0;
-}
-
-int sq_buf_append(sq_buf *b, const char *data, size_t len)
-{
-	if (!b || (!data && len > 0) || buf_reserve(b, len) != 0)
-		return -1;
-	if (len > 0)
-		memcpy(b->data + b->len, data, len);
-	b->len += len;
-	b->data[b->len] = '\0';
-	return 0;
-}
-
-int sq_buf_append_str(sq_buf *b, const char *s)
-{
-	if (!s)
-		return -1;
-	return sq_buf_append(b, s, strlen(s));
-}
-
-void sq_buf_free(sq_buf *b)
-{
-	if (!b)
-		return;
-	free(b->data);
-	b->data = NULL;
-	b->len = 0;
-	b->cap = 0;
-}
 
 static int form_keep(unsigned char c)
 {
@@ -101,7 +52,7 @@ int sq_form_add(sq_buf *b, const char *key, const char *value)
 	vlen = encoded_len(value);
 	/* each encoded length is at most 3 * strlen, far from SIZE_MAX */
 	need = (b->len > 0 ? 1 : 0) + klen + 1 + vlen;
-	if (buf_reserve(b, need) != 0)
+	if (sq_buf_reserve(b, need) != 0)
 		return -1;
 	w = b->data + b->len;
 	if (b->len > 0)

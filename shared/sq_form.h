@@ -1,24 +1,12 @@
 // SPDX-License-Identifier: MIT
 // sq_form.h -- application/x-www-form-urlencoded encoding (WHATWG rules) and
-// decoding, plus the small growable byte buffer sq_buf the encoder writes into.
+// decoding; the encoder writes into an sq_buf.
 #ifndef SQ_FORM_H
 #define SQ_FORM_H
 
 #include <stddef.h>
 
-/* Growable buffer. Zero-initialise ({0}) before use. After any successful
- * append, data is NUL-terminated (the NUL is not counted in len). */
-typedef struct {
-	char *data;
-	size_t len, cap;
-} sq_buf;
-
-/* Appends len raw bytes. 0 ok, -1 out of memory (buffer unchanged). */
-int sq_buf_append(sq_buf *b, const char *data, size_t len);
-/* Appends a NUL-terminated string. 0 ok, -1 out of memory (buffer unchanged). */
-int sq_buf_append_str(sq_buf *b, const char *s);
-/* Frees the storage and zeroes the struct (safe on a zeroed buffer). */
-void sq_buf_free(sq_buf *b);
+#include "sq_buf.h"
 
 /* Appends "key=value" percent-encoded per WHATWG form rules (ASCII alnum and
  * *-._ kept, space as '+', every other byte %XX uppercase), preceded by '&'

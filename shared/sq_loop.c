@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "sq_amqp.h"
+#include "sq_buf.h"
 #include "sq_log.h"
 #include "sq_metrics.h"
 #include "sq_pg.h"
@@ -29,13 +30,6 @@
 #define IDLE_WAIT_MS 1000
 #define SENT_DELETE_WAIT_MS 20
 #define SWEEP_MIN_AGE_S 5 /* the sweep leaves younger rows to the process publishing them */
-
-/* A growing text buffer. */
-typedef struct sbuf {
-	char *p;
-	size_t len, cap;
-	int oom;
-} sbuf;
 
 /* An event or command emitted by a handler of the running batch. */
 typedef struct out_msg {
@@ -58,14 +52,14 @@ typedef struct rt {
 	char *sql_inbox_many, *sql_inbox_del, *sql_attempt_inc, *sql_attempt_del, *sql_outbox_ins, *sql_outbox_ins_many,
 		*sql_outbox_sel, *sql_outbox_del;
 	int outbox_pending; /* rows may wait in the outbox: sweep it now */
-	sbuf left_ids; /* "1,2": rows this process knows it left there (swept at any age) */
+	sq_buf left_ids; /* "1,2": rows this process knows it left there (swept at any age) */
 	/* Messages the running batch emitted: out[0..ncommitted) are committed (their
 	 * ids in committed_ids) and published right after the commit; the rest are
 	 * still in the open transaction. */
 	out_msg *out;
 	int nout, ncommitted, out_cap, buffering;
-	sbuf committed_ids;
-	sbuf sent_ids; /* published and confirmed: deleted with the next transaction */
+	sq_buf committed_ids;
+	sq_buf sent_ids; /* published and confirmed: deleted with the next transaction */
 	/* the savepoint of the message in hand, sent with its handler's first statement */
 	sq_pg_step pending[2];
 	int npending, savepoint_open;
@@ -142,46 +136,6 @@ int sq_query_ll(sq_ctx *ctx, const char *sql, int nparams, const char *const *pa
 	return 0;
 }
 
-/* sbuf: append n bytes (a failed allocation is remembered in oom). */
-static void sb_add(sbuf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = (b->len + n + 1) * 2;
-		char *p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = 1;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void sb_str(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
-static void sb_reset(sbuf *b) { b->len = 0, b->oom = 0; if (b->p) b->p[0] = '\0'; }
-static void sb_free(sbuf *b) { free(b->p); memset(b, 0, sizeof *b); }
-
-/* Appends s as an element of a PostgreSQL array literal. */
-static void sb_array_elem(sbuf *b, const char *s)
-{
-	sb_add(b, b->len > 1 ? ",\"" : "\"", b->len > 1 ? 2 : 1);
-	for (const char *p = s; *p; ) {
-		size_t run = strcspn(p, "\"\\");
-		sb_add(b, p, run);
-		p += run;
-		if (*p) {
-			char esc[2] = { '\\', *p++ };
-			sb_add(b, esc, 2);
-		}
-	}
-	sb_add(b, "\"", 1);
-}
-
 static void out_truncate(rt *r, int n)
 {
 	while (r->nout > n) {
@@ -217,8 +171,8 @@ static void left_add(rt *r, const char *ids)
 {
 	if (!*ids)
 		return;
-	sb_add(&r->left_ids, r->left_ids.len ? "," : "", r->left_ids.len ? 1 : 0);
-	sb_str(&r->left_ids, ids);
+	sq_buf_append(&r->left_ids, r->left_ids.len ? "," : "", r->left_ids.len ? 1 : 0);
+	sq_buf_append_str(&r->left_ids, ids);
 	r->outbox_pending = 1;
 }
 
@@ -536,8 +490,8 @@ static int add_sent_delete(rt *r, sq_pg_step *st, int k, const char **param)
 {
 	if (!r->sent_ids.len)
 		return k;
-	sb_add(&r->sent_ids, "}", 1);
-	*param = r->sent_ids.p;
+	sq_buf_append(&r->sent_ids, "}", 1);
+	*param = r->sent_ids.data;
 	st[k++] = (sq_pg_step){ .sql = r->sql_outbox_del, .nparams = 1, .params = param };
 	return k;
 }
@@ -546,24 +500,22 @@ static int add_sent_delete(rt *r, sq_pg_step *st, int k, const char **param)
 static void sent_settled(rt *r, int committed)
 {
 	if (committed)
-		sb_reset(&r->sent_ids);
-	else if (r->sent_ids.len && r->sent_ids.p[r->sent_ids.len - 1] == '}')
-		r->sent_ids.p[--r->sent_ids.len] = '\0';
+		sq_buf_reset(&r->sent_ids);
+	else if (r->sent_ids.len && r->sent_ids.data[r->sent_ids.len - 1] == '}')
+		r->sent_ids.data[--r->sent_ids.len] = '\0';
 }
 
 /* Builds the four array parameters of the multi-row outbox insert. */
-static int out_arrays(rt *r, sbuf a[4])
+static int out_arrays(rt *r, sq_buf a[4])
 {
-	for (int k = 0; k < 4; k++)
-		sb_add(&a[k], "{", 1);
 	for (int i = r->ncommitted; i < r->nout; i++) {
-		sb_array_elem(&a[0], r->out[i].exchange);
-		sb_array_elem(&a[1], r->out[i].routing_key);
-		sb_array_elem(&a[2], r->out[i].message_id);
-		sb_array_elem(&a[3], r->out[i].body);
+		sq_buf_array_add(&a[0], r->out[i].exchange);
+		sq_buf_array_add(&a[1], r->out[i].routing_key);
+		sq_buf_array_add(&a[2], r->out[i].message_id);
+		sq_buf_array_add(&a[3], r->out[i].body);
 	}
 	for (int k = 0; k < 4; k++) {
-		sb_add(&a[k], "}", 1);
+		sq_buf_array_close(&a[k]);
 		if (a[k].oom)
 			return -1;
 	}
@@ -584,35 +536,19 @@ static int flush_pending(rt *r, sq_err *e)
 	return sq_pg_pipeline(r->pg, st, k, e);
 }
 
-/* Appends s to a PostgreSQL array literal being built in b ("{" first). */
-static void sb_array_add(sbuf *b, const char *s)
-{
-	if (!b->len)
-		sb_add(b, "{", 1);
-	sb_array_elem(b, s);
-}
-
-static const char *sb_array_close(sbuf *b)
-{
-	if (!b->len)
-		sb_add(b, "{", 1);
-	sb_add(b, "}", 1);
-	return b->p;
-}
-
 /* Commits the batch: removes the inbox rows of messages that failed (their
  * work was rolled back), inserts the batch's messages into the outbox,
  * commits; one round trip. */
-static int commit_tx(rt *r, sbuf *failed, sq_err *e)
+static int commit_tx(rt *r, sq_buf *failed, sq_err *e)
 {
-	sbuf a[4] = { { 0 } };
+	sq_buf a[4] = { { 0 } };
 	const char *ap[4], *fp[1];
 	sq_pg_step st[3];
 	int k = 0, rc = -1, ins = -1;
 
 	r->npending = 0; /* a savepoint not yet sent is not needed: COMMIT ends them all */
 	if (failed->len) {
-		fp[0] = sb_array_close(failed);
+		fp[0] = sq_buf_array_close(failed);
 		st[k++] = (sq_pg_step){ .sql = r->sql_inbox_del, .nparams = 1, .params = fp };
 	}
 	if (r->nout > r->ncommitted) {
@@ -621,7 +557,7 @@ static int commit_tx(rt *r, sbuf *failed, sq_err *e)
 			goto out;
 		}
 		for (int i = 0; i < 4; i++)
-			ap[i] = a[i].p;
+			ap[i] = a[i].data;
 		ins = k;
 		st[k++] = (sq_pg_step){ .sql = r->sql_outbox_ins_many, .nparams = 4, .params = ap, .keep = 1 };
 	}
@@ -635,8 +571,8 @@ static int commit_tx(rt *r, sbuf *failed, sq_err *e)
 	if (ins >= 0) {
 		PGresult *res = st[ins].result;
 		for (int i = 0; i < PQntuples(res); i++) {
-			sb_add(&r->committed_ids, r->committed_ids.len ? "," : "", r->committed_ids.len ? 1 : 0);
-			sb_str(&r->committed_ids, PQgetvalue(res, i, 0));
+			sq_buf_append(&r->committed_ids, r->committed_ids.len ? "," : "", r->committed_ids.len ? 1 : 0);
+			sq_buf_append_str(&r->committed_ids, PQgetvalue(res, i, 0));
 		}
 		PQclear(res);
 	}
@@ -644,7 +580,7 @@ static int commit_tx(rt *r, sbuf *failed, sq_err *e)
 	rc = 0;
 out:
 	for (int i = 0; i < 4; i++)
-		sb_free(&a[i]);
+		sq_buf_free(&a[i]);
 	return rc;
 }
 
@@ -653,15 +589,15 @@ out:
  * messages handled before as duplicates. */
 static int open_tx(rt *r, item *items, int n, sq_err *e)
 {
-	sbuf ids = { 0 };
+	sq_buf ids = { 0 };
 	const char *del_param = NULL, *ip[2];
 	sq_pg_step st[3];
 	int k = 0, rc = -1;
 
 	for (int i = 0; i < n; i++)
 		if (!items[i].decided)
-			sb_array_add(&ids, items[i].message_id);
-	ip[0] = sb_array_close(&ids);
+			sq_buf_array_add(&ids, items[i].message_id);
+	ip[0] = sq_buf_array_close(&ids);
 	ip[1] = r->d->queue;
 	if (ids.oom) {
 		sq_err_set(e, "out of memory");
@@ -687,7 +623,7 @@ static int open_tx(rt *r, item *items, int n, sq_err *e)
 	PQclear(res);
 	rc = 0;
 out:
-	sb_free(&ids);
+	sq_buf_free(&ids);
 	return rc;
 }
 
@@ -702,7 +638,7 @@ static void run_tx(rt *r, item *items, int n)
 	sq_ctx ctx = { .rt = r };
 	char why[600];
 	int live = 0;
-	sbuf failed = { 0 }; /* message ids whose inbox rows go: their work was undone */
+	sq_buf failed = { 0 }; /* message ids whose inbox rows go: their work was undone */
 
 	for (int i = 0; i < n; i++)
 		live += !items[i].decided;
@@ -754,14 +690,14 @@ static void run_tx(rt *r, item *items, int n)
 			const char *ap[] = { it->message_id };
 			PGresult *res = sq_query(&ctx, r->sql_attempt_del, 1, ap);
 			if (!res) {
-				snprintf(e.msg, sizeof e.msg, "%s", ctx.reason);
+				snprintf(e.msg, sizeof e.msg, "%.500s", ctx.reason);
 				goto tx_failed;
 			}
 			PQclear(res);
 		}
 		if (it->outcome != SQ_OK) {
 			out_truncate(r, mark);
-			sb_array_add(&failed, it->message_id);
+			sq_buf_array_add(&failed, it->message_id);
 			/* undo its statements, if any was sent (then the savepoint is its own) */
 			if (!r->npending && sq_pg_exec(r->pg, "ROLLBACK TO SAVEPOINT m", &e))
 				goto tx_failed;
@@ -776,11 +712,11 @@ static void run_tx(rt *r, item *items, int n)
 		out_truncate(r, r->ncommitted);
 		sent_settled(r, 0);
 		r->outbox_pending = 1; /* the commit may have happened: the sweep publishes what it left */
-		sb_free(&failed);
+		sq_buf_free(&failed);
 		return;
 	}
 	sent_settled(r, 1);
-	sb_free(&failed);
+	sq_buf_free(&failed);
 	sq_crash_point("after_commit");
 	return;
 tx_failed:
@@ -790,7 +726,7 @@ tx_failed:
 	(void)sq_pg_exec(r->pg, "ROLLBACK", &e);
 	out_truncate(r, r->ncommitted);
 	sent_settled(r, 0);
-	sb_free(&failed);
+	sq_buf_free(&failed);
 	fail_tx(items, n, why);
 }
 
@@ -879,7 +815,7 @@ static void committed_forget(rt *r)
 {
 	out_truncate(r, 0);
 	r->ncommitted = 0;
-	sb_reset(&r->committed_ids);
+	sq_buf_reset(&r->committed_ids);
 }
 
 /* Publishes the messages the batch committed, straight from memory. */
@@ -903,10 +839,10 @@ static int publish_committed(rt *r, sq_err *err)
 static void committed_sent(rt *r)
 {
 	if (r->committed_ids.len) {
-		sb_add(&r->sent_ids, r->sent_ids.len ? "," : "{", 1);
-		sb_add(&r->sent_ids, r->committed_ids.p, r->committed_ids.len);
+		sq_buf_append(&r->sent_ids, r->sent_ids.len ? "," : "{", 1);
+		sq_buf_append(&r->sent_ids, r->committed_ids.data, r->committed_ids.len);
 		if (r->sent_ids.oom) { /* left to the sweep, published again: consumers deduplicate */
-			sb_reset(&r->sent_ids);
+			sq_buf_reset(&r->sent_ids);
 			r->outbox_pending = 1;
 		}
 	}
@@ -961,10 +897,10 @@ static int delete_sent(rt *r, sq_err *err)
 
 	if (!r->sent_ids.len)
 		return 0;
-	sb_add(&r->sent_ids, "}", 1);
-	const char *p[] = { r->sent_ids.p };
+	sq_buf_append(&r->sent_ids, "}", 1);
+	const char *p[] = { r->sent_ids.data };
 	rc = sq_pg_exec_async(r->pg, r->sql_outbox_del, 1, p, err);
-	sb_reset(&r->sent_ids); /* deleted, or left to the sweep (published again, deduplicated) */
+	sq_buf_reset(&r->sent_ids); /* deleted, or left to the sweep (published again, deduplicated) */
 	return rc;
 }
 
@@ -972,41 +908,41 @@ static int delete_sent(rt *r, sq_err *err)
  * a tick left (at once), and anyone's older than SWEEP_MIN_AGE_S (a crash
  * between commit and publish). */
 /* Puts the ids of a failed sweep back ("{1,2}" → left_ids). */
-static void left_restore(rt *r, sbuf *left)
+static void left_restore(rt *r, sq_buf *left)
 {
 	if (left->len > 2) {
-		left->p[left->len - 1] = '\0';
-		left_add(r, left->p + 1);
+		left->data[left->len - 1] = '\0';
+		left_add(r, left->data + 1);
 	}
-	sb_free(left);
+	sq_buf_free(left);
 }
 
 static int flush_outbox(rt *r, sq_err *err)
 {
 	char lim[16], age[16];
 	int more = 1;
-	sbuf left = { 0 };
+	sq_buf left = { 0 };
 
 	snprintf(lim, sizeof lim, "%d", r->cfg.outbox_window);
 	snprintf(age, sizeof age, "%d", SWEEP_MIN_AGE_S);
-	sb_add(&left, "{", 1);
+	sq_buf_append(&left, "{", 1);
 	if (r->left_ids.len)
-		sb_add(&left, r->left_ids.p, r->left_ids.len);
-	sb_add(&left, "}", 1);
-	sb_reset(&r->left_ids);
+		sq_buf_append(&left, r->left_ids.data, r->left_ids.len);
+	sq_buf_append(&left, "}", 1);
+	sq_buf_reset(&r->left_ids);
 	if (left.oom) {
-		sb_free(&left);
+		sq_buf_free(&left);
 		return sq_err_set(err, "out of memory");
 	}
 	while (more && !(r->outbox_pending = 0)) {
 		PGresult *res;
 		if (sq_pg_ensure(r->pg, err) || sq_pg_exec(r->pg, "BEGIN", err))
 			goto retry_later;
-		sb_add(&r->sent_ids, r->sent_ids.len ? "}" : "{}", r->sent_ids.len ? 1 : 2);
-		const char *lp[] = { lim, age, r->sent_ids.p, left.p };
+		sq_buf_append(&r->sent_ids, r->sent_ids.len ? "}" : "{}", r->sent_ids.len ? 1 : 2);
+		const char *lp[] = { lim, age, r->sent_ids.data, left.data };
 		res = sq_pg_query(r->pg, r->sql_outbox_sel, 4, lp, err);
-		if (r->sent_ids.len == 2 && strcmp(r->sent_ids.p, "{}") == 0)
-			sb_reset(&r->sent_ids);
+		if (r->sent_ids.len == 2 && strcmp(r->sent_ids.data, "{}") == 0)
+			sq_buf_reset(&r->sent_ids);
 		else
 			sent_settled(r, 0);
 		if (!res) {
@@ -1024,7 +960,7 @@ static int flush_outbox(rt *r, sq_err *err)
 		if (rows == 0) {
 			PQclear(res);
 			(void)sq_pg_exec(r->pg, "COMMIT", NULL);
-			sb_free(&left);
+			sq_buf_free(&left);
 			return 0;
 		}
 		size_t cap = (size_t)rows * 21 + 3, o = 0;
@@ -1065,7 +1001,7 @@ amqp_failed:
 		left_restore(r, &left);
 		return -2; /* the broker connection is broken */
 	}
-	sb_free(&left);
+	sq_buf_free(&left);
 	return 0;
 retry_later:
 	r->outbox_pending = 1;
@@ -1160,7 +1096,7 @@ static int handle_batch(rt *r, item *items, int n, sq_err *err)
 		start = i + 1;
 	}
 	if (settle(r, items, n, err)) {
-		left_add(r, r->committed_ids.p ? r->committed_ids.p : ""); /* published after reconnecting */
+		left_add(r, r->committed_ids.data ? r->committed_ids.data : ""); /* published after reconnecting */
 		committed_forget(r);
 		r->outbox_pending = 1;
 		return -1;
@@ -1249,6 +1185,8 @@ static void loop(rt *r)
 		last_tick = now;
 	}
 	sq_sd_stopping();
+	if (delete_sent(r, &e)) /* a clean stop leaves no published row behind */
+		sq_log_warn("outbox: deleting published rows at stop: %s (they are published again later)", e.msg);
 	free(items);
 }
 
@@ -1343,9 +1281,9 @@ out:
 	rt_free_sql(&r);
 	out_truncate(&r, 0);
 	free(r.out);
-	sb_free(&r.committed_ids);
-	sb_free(&r.sent_ids);
-	sb_free(&r.left_ids);
+	sq_buf_free(&r.committed_ids);
+	sq_buf_free(&r.sent_ids);
+	sq_buf_free(&r.left_ids);
 	sq_config_free(&r.cfg);
 	return rc;
 }

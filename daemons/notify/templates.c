@@ -2,6 +2,7 @@
 // templates.c -- default titles and bodies of event notifications, their
 // config overrides, and the small "{field|filter}" renderer.
 #include "templates.h"
+#include "sq_buf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,41 +43,12 @@ const char *notify_template(const sq_config *cfg, const notify_event_def *def, c
 }
 
 /* ---- a growable string */
-typedef struct buf {
-	char *p;
-	size_t len, cap;
-	int oom;
-} buf;
-
-static void put(buf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 128;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = 1;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void puts_(buf *b, const char *s) { put(b, s, strlen(s)); }
-
 static int is_name_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
-static void put_value(buf *b, const json_t *v, const char *filter, size_t flen)
+static void put_value(sq_buf *b, const json_t *v, const char *filter, size_t flen)
 {
 	char num[48];
 
@@ -90,37 +62,37 @@ static void put_value(buf *b, const json_t *v, const char *filter, size_t flen)
 		} else {
 			snprintf(num, sizeof num, "%lld", n);
 		}
-		puts_(b, num);
+		sq_buf_append_str(b, num);
 	} else if (json_is_real(v)) {
 		snprintf(num, sizeof num, "%g", json_real_value(v));
-		puts_(b, num);
+		sq_buf_append_str(b, num);
 	} else if (json_is_string(v)) {
 		const char *s = json_string_value(v);
 		size_t n = json_string_length(v);
 		if (flen == 5 && memcmp(filter, "words", 5) == 0) {
 			for (size_t i = 0; i < n; i++)
-				put(b, s[i] == '_' ? " " : s + i, 1);
+				sq_buf_append(b, s[i] == '_' ? " " : s + i, 1);
 		} else {
-			put(b, s, n);
+			sq_buf_append(b, s, n);
 		}
 	} else if (json_is_boolean(v)) {
-		puts_(b, json_is_true(v) ? "true" : "false");
+		sq_buf_append_str(b, json_is_true(v) ? "true" : "false");
 	} else {
 		char *text = json_dumps(v, JSON_COMPACT);
 		if (!text) {
 			b->oom = 1;
 			return;
 		}
-		puts_(b, text);
+		sq_buf_append_str(b, text);
 		free(text);
 	}
 }
 
 char *notify_render(const char *tmpl, const json_t *vars, size_t max)
 {
-	buf b = { 0 };
+	sq_buf b = { 0 };
 
-	puts_(&b, ""); /* an empty template renders as "" */
+	sq_buf_append_str(&b, ""); /* an empty template renders as "" */
 	for (const char *p = tmpl; *p;) {
 		if (*p == '{') {
 			const char *name = p + 1, *q = name, *filter = NULL;
@@ -143,19 +115,19 @@ char *notify_render(const char *tmpl, const json_t *vars, size_t max)
 				continue;
 			}
 		}
-		put(&b, p, 1);
+		sq_buf_append(&b, p, 1);
 		p++;
 	}
 	if (b.oom) {
-		free(b.p);
+		free(b.data);
 		return NULL;
 	}
 	if (b.len > max) {
 		size_t cut = max;
 		/* never end inside a multi-byte character */
-		while (cut > 0 && ((unsigned char)b.p[cut] & 0xC0) == 0x80)
+		while (cut > 0 && ((unsigned char)b.data[cut] & 0xC0) == 0x80)
 			cut--;
-		b.p[cut] = '\0';
+		b.data[cut] = '\0';
 	}
-	return b.p;
+	return b.data;
 }
