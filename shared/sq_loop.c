@@ -63,6 +63,7 @@ typedef struct rt {
 	/* the savepoint of the message in hand, sent with its handler's first statement */
 	sq_pg_step pending[2];
 	int npending, savepoint_open;
+	int msg_mark; /* out[] when the message in hand started */
 } rt;
 
 struct sq_ctx {
@@ -236,6 +237,25 @@ sq_outcome sq_reject(sq_ctx *ctx, const char *fmt, ...)
 	vsnprintf(ctx->reason, sizeof ctx->reason, fmt, ap);
 	va_end(ap);
 	return SQ_REJECT;
+}
+
+int sq_ctx_undo(sq_ctx *ctx)
+{
+	rt *r = ctx->rt;
+	sq_err e;
+
+	if (!r->buffering) {
+		snprintf(ctx->reason, sizeof ctx->reason, "sq_ctx_undo outside a message's handler");
+		return -1;
+	}
+	out_truncate(r, r->msg_mark);
+	if (r->npending)
+		return 0; /* none of its statements reached the database */
+	if (sq_pg_exec(r->pg, "ROLLBACK TO SAVEPOINT m", &e)) {
+		snprintf(ctx->reason, sizeof ctx->reason, "database: %s", e.msg);
+		return -1;
+	}
+	return 0;
 }
 
 sq_outcome sq_ctx_fail(sq_ctx *ctx)
@@ -672,7 +692,7 @@ static void run_tx(rt *r, item *items, int n)
 			r->pending[r->npending++] = (sq_pg_step){ .sql = SQL_SAVEPOINT };
 		}
 		sq_msg msg = { r->d->queue, it->routing_key, it->message_id, it->body, it->attempt };
-		int mark = r->nout;
+		int mark = r->msg_mark = r->nout;
 		ctx.reason[0] = '\0';
 		struct timespec t0, t1;
 		clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -78,6 +78,10 @@ int sq_emit_event(sq_ctx *ctx, const char *routing_key, json_t *body);
 int sq_emit_command(sq_ctx *ctx, const char *routing_key, json_t *body);
 sq_outcome sq_retry(sq_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 sq_outcome sq_reject(sq_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Undoes what the message in hand did so far (its statements and what it
+ * emitted), keeping the batch's transaction: for all-or-nothing handlers that
+ * then answer otherwise (inventory's out-of-stock). 0, or -1 (reason kept). */
+int sq_ctx_undo(sq_ctx *ctx);
 /* SQ_RETRY with the reason of the last failed sq_query/sq_emit. */
 sq_outcome sq_ctx_fail(sq_ctx *ctx);
 /* Outside messages (tick): BEGIN / COMMIT / ROLLBACK of the daemon's connection. */

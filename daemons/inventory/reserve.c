@@ -2,8 +2,8 @@
 // reserve.c -- inventory.reserve: all or nothing across the order's items, one
 // reservation per order. Stock is taken by one conditional UPDATE per order
 // (rows locked in product, row order), recorded per inventory row so release
-// returns exactly those units; a shortfall rolls back to a savepoint and is
-// answered with inventory.rejected.
+// returns exactly those units; a shortfall undoes the message's work
+// (sq_ctx_undo) and is answered with inventory.rejected.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +13,6 @@
 
 #define RFC3339_SQL(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
-static const char SQL_SAVEPOINT[] = "SAVEPOINT inventory_reserve";
-static const char SQL_ROLLBACK[] = "ROLLBACK TO SAVEPOINT inventory_reserve";
-static const char SQL_RELEASE[] = "RELEASE SAVEPOINT inventory_reserve";
 
 static const char SQL_NEW_RESERVATION[] =
 	"INSERT INTO catalog.reservations (order_id, expires_at)"
@@ -59,15 +56,6 @@ static const char SQL_EXISTING[] =
 	"SELECT r.status, " RFC3339_SQL("r.expires_at") ", ri.product_id, ri.warehouse_id, ri.quantity"
 	"  FROM catalog.reservations r LEFT JOIN catalog.reservation_items ri ON ri.reservation_id = r.id"
 	" WHERE r.order_id = $1 ORDER BY ri.id";
-
-static int exec(sq_ctx *ctx, const char *sql)
-{
-	PGresult *r = sq_query(ctx, sql, 0, NULL);
-	if (!r)
-		return -1;
-	PQclear(r);
-	return 0;
-}
 
 static long long ll(const PGresult *r, int row, int col)
 {
@@ -126,8 +114,10 @@ static sq_outcome reject_short(sq_ctx *ctx, const sq_msg *msg, long long product
 {
 	json_t *body = inventory_event_body(msg->body);
 
-	if (exec(ctx, SQL_ROLLBACK) || exec(ctx, SQL_RELEASE))
+	if (sq_ctx_undo(ctx)) { /* the reservation and whatever was taken */
+		json_decref(body);
 		return sq_ctx_fail(ctx);
+	}
 	sq_log_info("order %lld: out of stock: product %lld has %lld of the %lld wanted; nothing reserved",
 		    inventory_field_ll(msg->body, "order_id"), product_id, got, wanted);
 	if (body) {
@@ -148,14 +138,12 @@ sq_outcome inventory_handle_reserve(sq_ctx *ctx, const sq_msg *msg)
 
 	snprintf(s_order, sizeof s_order, "%lld", inventory_field_ll(msg->body, "order_id"));
 	snprintf(s_timeout, sizeof s_timeout, "%d", sq_ctx_config(ctx)->reservation_timeout_s);
-	if (exec(ctx, SQL_SAVEPOINT))
-		return sq_ctx_fail(ctx);
 	const char *np[] = { s_order, s_timeout };
 	if (!(r = sq_query(ctx, SQL_NEW_RESERVATION, 2, np)))
 		return sq_ctx_fail(ctx);
 	if (PQntuples(r) == 0) {
 		PQclear(r);
-		return exec(ctx, SQL_RELEASE) ? sq_ctx_fail(ctx) : reply_again(ctx, msg, s_order);
+		return reply_again(ctx, msg, s_order);
 	}
 	snprintf(s_res, sizeof s_res, "%s", PQgetvalue(r, 0, 0));
 	snprintf(expires, sizeof expires, "%s", PQgetvalue(r, 0, 1));
@@ -185,10 +173,6 @@ sq_outcome inventory_handle_reserve(sq_ctx *ctx, const sq_msg *msg)
 		}
 	}
 	PQclear(r);
-	if (exec(ctx, SQL_RELEASE)) {
-		json_decref(items);
-		return sq_ctx_fail(ctx);
-	}
 	sq_log_info("order %s: reserved %zu inventory rows (reservation %s)", s_order, json_array_size(items), s_res);
 	return emit_reserved(ctx, msg, items, expires) ? sq_ctx_fail(ctx) : SQ_OK;
 }
