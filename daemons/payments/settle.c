@@ -23,7 +23,9 @@ static const char *from_states(const char *to)
 	return NULL;
 }
 
+/* Moves the payment, and logs the move ($9) for each row moved. */
 static const char settle_sql[] =
+	"WITH moved AS ("
 	"UPDATE payments.payment SET status = $1,"
 	" reference_id = COALESCE(reference_id, $3),"
 	" response_code = COALESCE($5, response_code),"
@@ -31,7 +33,11 @@ static const char settle_sql[] =
 	" refund_id = CASE WHEN $1 = 'refunded' THEN COALESCE($7, NULLIF(refund_id, 'requested')) ELSE refund_id END"
 	" WHERE (id = $2::bigint OR reference_id = $3 OR (reference_id IS NULL AND order_id = $4::bigint))"
 	" AND status = ANY ($8::text[])"
-	" RETURNING id, order_id, user_id, (amount * 100)::bigint, currency, reference_id, refund_id";
+	" RETURNING id, order_id, user_id, (amount * 100)::bigint, currency, reference_id, refund_id"
+	"), logged AS ("
+	"  INSERT INTO payments.payment_logs (payment_id, log_message) SELECT id, $9 FROM moved"
+	")"
+	"SELECT * FROM moved";
 
 static json_t *ll_or_null(PGresult *r, int row, int col)
 {
@@ -95,6 +101,8 @@ int payments_settle(sq_ctx *ctx, const payments_move *m, int *ret_moved)
 	if (!from)
 		return 0;
 	snprintf(oid, sizeof oid, "%lld", m->order_id);
+	snprintf(line, sizeof line, "status -> %s by %s%s%s", m->to, m->via, m->code && *m->code ? ": " : "",
+		 m->code && *m->code ? m->code : "");
 	const char *p[] = { m->to,
 			    m->payment_id,
 			    m->reference_id && *m->reference_id ? m->reference_id : NULL,
@@ -102,24 +110,17 @@ int payments_settle(sq_ctx *ctx, const payments_move *m, int *ret_moved)
 			    m->code && *m->code ? m->code : NULL,
 			    m->message && *m->message ? m->message : NULL,
 			    m->refund_id && *m->refund_id ? m->refund_id : NULL,
-			    from };
+			    from,
+			    line };
 	if (!p[1] && !p[2] && !p[3])
 		return 0;
-	if (!(r = sq_query(ctx, settle_sql, 8, p)))
+	if (!(r = sq_query(ctx, settle_sql, 9, p)))
 		return -1;
 	for (int i = 0; i < PQntuples(r); i++) {
 		sq_log_info("order %s: payment %s -> %s (%s)", PQgetvalue(r, i, 1), PQgetvalue(r, i, 0), m->to,
 			    m->via);
 		if (emit_for_row(ctx, m, r, i))
 			goto fail;
-		snprintf(line, sizeof line, "status -> %s by %s%s%s", m->to, m->via, m->code && *m->code ? ": " : "",
-			 m->code && *m->code ? m->code : "");
-		const char *lp[] = { PQgetvalue(r, i, 0), line };
-		PGresult *lr = sq_query(ctx, "INSERT INTO payments.payment_logs (payment_id, log_message) VALUES ($1, $2)",
-					2, lp);
-		if (!lr)
-			goto fail;
-		PQclear(lr);
 		*ret_moved = 1;
 	}
 	PQclear(r);
