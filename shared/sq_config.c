@@ -51,6 +51,7 @@ static const key_def keys[] = {
 	{ "runtime.retry_delays", K_INTLIST, OFF(retry), NULL, 0, 1, 86400, 0, NULL },
 	{ "runtime.poison_limit", K_INT, OFF(poison_limit), NULL, 5, 1, 1000, 0, NULL },
 	{ "runtime.outbox_window", K_INT, OFF(outbox_window), NULL, 500, 1, 100000, 0, NULL },
+	{ "runtime.inbox_keep_days", K_INT, OFF(inbox_keep_days), NULL, 7, 1, 3650, 0, NULL },
 	{ "runtime.max_retry_span", K_INT, OFF(max_retry_span_s), NULL, 86400, 1, 604800, 0, NULL },
 	{ "orders.reservation_timeout", K_INT, OFF(reservation_timeout_s), NULL, 900, 1, 604800, 0, NULL },
 	{ "notify.stream_cap", K_INT, OFF(notify_stream_cap), NULL, 500, 10, 1000000, 0, NULL },

@@ -44,6 +44,7 @@ typedef struct sq_config {
 	sq_retry_policy retry;
 	int poison_limit;
 	int outbox_window;
+	int inbox_keep_days; /* inbox and attempts rows older than this are pruned */
 	int max_retry_span_s;
 	/* orders */
 	int reservation_timeout_s;

@@ -29,6 +29,7 @@
 #define MAX_BATCH 1000
 #define IDLE_WAIT_MS 1000
 #define SENT_DELETE_WAIT_MS 20
+#define PRUNE_EVERY_S 60 /* how often old inbox rows are looked for */
 #define SWEEP_MIN_AGE_S 5 /* the sweep leaves younger rows to the process publishing them */
 
 /* An event or command emitted by a handler of the running batch. */
@@ -49,7 +50,7 @@ typedef struct rt {
 	char dead_q[160];
 	char retry_q[SQ_RETRY_MAX_TIERS][160];
 	/* the runtime's SQL for the daemon's schema (stable pointers: prepared once) */
-	char *sql_inbox_many, *sql_inbox_del, *sql_attempt_inc, *sql_attempt_del, *sql_outbox_ins, *sql_outbox_ins_many,
+	char *sql_inbox_many, *sql_inbox_del, *sql_inbox_prune, *sql_attempt_prune, *sql_attempt_inc, *sql_attempt_del, *sql_outbox_ins, *sql_outbox_ins_many,
 		*sql_outbox_sel, *sql_outbox_del;
 	int outbox_pending; /* rows may wait in the outbox: sweep it now */
 	sq_buf left_ids; /* "1,2": rows this process knows it left there (swept at any age) */
@@ -305,6 +306,9 @@ static int rt_build_sql(rt *r)
 	const char *s = r->d->db_schema;
 	r->sql_inbox_many = xasprintf("INSERT INTO %s.inbox (message_id, queue) SELECT m, $2 FROM unnest($1::text[]) AS m ON CONFLICT DO NOTHING RETURNING message_id", s);
 	r->sql_inbox_del = xasprintf("DELETE FROM %s.inbox WHERE message_id = ANY ($1::text[])", s);
+	/* bounded batches along the handled_at index, so a large backlog never holds a long transaction */
+	r->sql_inbox_prune = xasprintf("DELETE FROM %s.inbox WHERE message_id IN (SELECT message_id FROM %s.inbox WHERE handled_at < now() - make_interval(days => $1) ORDER BY handled_at LIMIT 5000)", s);
+	r->sql_attempt_prune = xasprintf("DELETE FROM %s.attempts WHERE message_id IN (SELECT message_id FROM %s.attempts WHERE last_at < now() - make_interval(days => $1) LIMIT 5000)", s);
 	r->sql_attempt_inc = xasprintf("INSERT INTO %s.attempts AS a (message_id, n) VALUES ($1, 1) ON CONFLICT (message_id) DO UPDATE SET n = a.n + 1, last_at = now() RETURNING n", s);
 	r->sql_attempt_del = xasprintf("DELETE FROM %s.attempts WHERE message_id = $1", s);
 	r->sql_outbox_ins = xasprintf("INSERT INTO %s.outbox (exchange, routing_key, message_id, body) VALUES ($1, $2, $3, $4) RETURNING id", s);
@@ -314,13 +318,15 @@ static int rt_build_sql(rt *r)
 	 * and awaiting deletion ($3) */
 	r->sql_outbox_sel = xasprintf("SELECT id, exchange, routing_key, message_id, body FROM %s.outbox WHERE (created_at <= now() - make_interval(secs => $2) OR id = ANY ($4::bigint[])) AND id <> ALL ($3::bigint[]) ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED", s);
 	r->sql_outbox_del = xasprintf("DELETE FROM %s.outbox WHERE id = ANY($1::bigint[])", s);
-	return (r->sql_inbox_many && r->sql_inbox_del && r->sql_attempt_inc && r->sql_attempt_del && r->sql_outbox_ins &&
+	return (r->sql_inbox_many && r->sql_inbox_del && r->sql_inbox_prune && r->sql_attempt_prune && r->sql_attempt_inc && r->sql_attempt_del && r->sql_outbox_ins &&
 		r->sql_outbox_ins_many && r->sql_outbox_sel && r->sql_outbox_del) ? 0 : -1;
 }
 
 static void rt_free_sql(rt *r)
 {
 	free(r->sql_inbox_many);
+	free(r->sql_inbox_prune);
+	free(r->sql_attempt_prune);
 	free(r->sql_inbox_del);
 	free(r->sql_attempt_inc);
 	free(r->sql_attempt_del);
@@ -1029,6 +1035,30 @@ retry_later:
 	return -1;
 }
 
+/* Forgets handled message ids (and attempt counts) older than
+ * runtime.inbox_keep_days, a bounded batch at a time; returns the rows deleted
+ * (-1 on errors). A message redelivered after that long is handled again. */
+static int prune_inbox(rt *r, sq_err *err)
+{
+	char days[16];
+	const char *p[] = { days };
+	PGresult *res;
+	int n = 0;
+
+	snprintf(days, sizeof days, "%d", r->cfg.inbox_keep_days);
+	if (sq_pg_ensure(r->pg, err))
+		return -1;
+	if (!(res = sq_pg_query(r->pg, r->sql_inbox_prune, 1, p, err)))
+		return -1;
+	n = atoi(PQcmdTuples(res));
+	PQclear(res);
+	if (!(res = sq_pg_query(r->pg, r->sql_attempt_prune, 1, p, err)))
+		return -1;
+	n += atoi(PQcmdTuples(res));
+	PQclear(res);
+	return n;
+}
+
 /* ------------------------------------------------------------ the loop */
 
 static void reload(rt *r)
@@ -1128,7 +1158,7 @@ static void loop(rt *r)
 {
 	item *items = calloc((size_t)r->cfg.batch_size, sizeof *items);
 	int backoff_n = 0, ready_sent = 0;
-	time_t last_tick = 0;
+	time_t last_tick = 0, next_prune = 0;
 	sq_err e;
 
 	if (!items) {
@@ -1193,6 +1223,14 @@ static void loop(rt *r)
 				disconnect(r);
 				continue;
 			}
+		}
+		if (now >= next_prune) {
+			int pruned = prune_inbox(r, &e);
+			if (pruned < 0)
+				sq_log_warn("inbox: pruning old message ids: %s", e.msg);
+			else if (pruned > 0)
+				sq_log_info("inbox: forgot %d message ids older than %d days", pruned, r->cfg.inbox_keep_days);
+			next_prune = now + (pruned >= 5000 ? 1 : PRUNE_EVERY_S);
 		}
 		if (r->d->tick && now != last_tick) {
 			sq_ctx ctx = { .rt = r };
