@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 // sq_loop.c -- the daemon loop, written once: connect, declare, consume a batch,
 // check each envelope, run handlers in one transaction with a savepoint each
-// (inbox first), commit, publish the outbox with confirms, then ack, retry or
-// dead-letter; plus signals, sd_notify and reconnects with backoff.
+// (inbox first; the runtime's statements in libpq pipelines), commit with the
+// batch's outbox rows, publish them from memory with confirms, then ack, retry
+// or dead-letter; the outbox sweep, inbox pruning, signals, sd_notify and
+// reconnects with backoff.
 
 #include "sq_runtime.h"
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
-// sq_pg.c -- the libpq connection: lazy connect, loss detection, a small cache
-// of prepared statements keyed by the SQL text's address.
+// sq_pg.c -- the libpq connection: lazy connect (with session settings), loss
+// detection, a small cache of prepared statements keyed by the SQL text's
+// address, pipelines of several statements in one round trip, and one-statement
+// transactions committed without waiting for the WAL flush.
 #include "sq_pg.h"
 
 #include <stdio.h>
