@@ -1159,7 +1159,7 @@ static int handle_batch(rt *r, item *items, int n, sq_err *err)
 static void loop(rt *r)
 {
 	item *items = calloc((size_t)r->cfg.batch_size, sizeof *items);
-	int backoff_n = 0, ready_sent = 0;
+	int backoff_n = 0, ready_sent = 0, waiting = 0;
 	time_t last_tick = 0, next_prune = 0;
 	sq_err e;
 
@@ -1199,6 +1199,20 @@ static void loop(rt *r)
 		sq_sd_watchdog();
 		if (sq_signal_take_reload())
 			reload(r);
+		if (r->d->available && !r->d->available(r->state, &e)) {
+			if (!waiting) {
+				sq_log_warn("%s: taking no messages until it answers", e.msg);
+				sq_sd_status("waiting for a dependency");
+				waiting = 1;
+			}
+			nap(1000);
+			continue;
+		}
+		if (waiting) {
+			sq_log_notice("the dependency answers again: consuming %s", r->d->queue);
+			sq_sd_status("consuming");
+			waiting = 0;
+		}
 		/* with sent rows to delete, wait briefly: the next batch carries the deletion */
 		int n = collect(r, items, r->cfg.batch_size, r->sent_ids.len ? SENT_DELETE_WAIT_MS : IDLE_WAIT_MS, &e);
 		if (n < 0) {

@@ -53,6 +53,10 @@ typedef struct sq_daemon {
 	void (*stop)(void *state);
 	/* optional: periodic work (~1 s) outside messages; manages its own transactions */
 	void (*tick)(sq_ctx *ctx);
+	/* optional: 0 (with why in err) while something the handlers need is
+	 * away (notify: Redis); the loop then takes no message, asking again each
+	 * second, so an outage longer than the retry delays dead-letters nothing */
+	int (*available)(void *state, sq_err *err);
 } sq_daemon;
 
 #define SQ_EXCHANGE_COMMANDS "shopq.commands"

@@ -7,6 +7,7 @@
 #include "entry.h"
 #include "handlers.h"
 #include "sq_log.h"
+#include "sq_redis.h"
 #include "store.h"
 
 static int notify_start(void **ret_state, const sq_config *cfg, sq_err *err)
@@ -30,6 +31,17 @@ static int notify_start(void **ret_state, const sq_config *cfg, sq_err *err)
 			      cfg->redis_db, s->script.sha);
 	*ret_state = s;
 	return 0;
+}
+
+/* Redis answers (connecting and loading the script when the last call lost
+ * it): while it does not, the runtime takes no message. */
+static int notify_available(void *state, sq_err *err)
+{
+	notify_store *s = state;
+
+	if (sq_redis_is_connected(s->redis))
+		return 1;
+	return notify_store_load(s, err) == SQ_REDIS_OK;
 }
 
 static void notify_stop(void *state)
@@ -57,6 +69,7 @@ int main(int argc, char **argv)
 		.routes = routes,
 		.start = notify_start,
 		.stop = notify_stop,
+		.available = notify_available,
 	};
 	return sq_daemon_main(argc, argv, &d);
 }
