@@ -55,7 +55,8 @@ typedef struct rt {
 	char *sql_inbox_many, *sql_inbox_del, *sql_inbox_prune, *sql_attempt_prune, *sql_attempt_inc, *sql_attempt_del, *sql_outbox_ins, *sql_outbox_ins_many,
 		*sql_outbox_sel, *sql_outbox_del;
 	int outbox_pending; /* rows may wait in the outbox: sweep it now */
-	sq_buf left_ids; /* "1,2": rows this process knows it left there (swept at any age) */
+	/* outbox ids, comma-separated ("7,8"): */
+	sq_buf left_ids; /* rows this process knows it left there (swept at any age) */
 	/* Messages the running batch emitted: out[0..ncommitted) are committed (their
 	 * ids in committed_ids) and published right after the commit; the rest are
 	 * still in the open transaction. */
@@ -63,6 +64,7 @@ typedef struct rt {
 	int nout, ncommitted, out_cap, buffering;
 	sq_buf committed_ids;
 	sq_buf sent_ids; /* published and confirmed: deleted with the next transaction */
+	sq_buf sent_param, left_param; /* those lists as array literals ("{7,8}") */
 	/* the savepoint of the message in hand, sent with its handler's first statement */
 	sq_pg_step pending[2];
 	int npending, savepoint_open;
@@ -93,12 +95,12 @@ typedef struct item {
 
 const sq_config *sq_ctx_config(sq_ctx *ctx) { return &ctx->rt->cfg; }
 void *sq_ctx_state(sq_ctx *ctx) { return ctx->rt->state; }
-static int flush_pending(rt *r, sq_err *e);
+static int send_pending(rt *r, sq_pg_step *then, sq_err *e);
 
 PGconn *sq_ctx_pg(sq_ctx *ctx)
 {
 	sq_err e;
-	if (flush_pending(ctx->rt, &e))
+	if (send_pending(ctx->rt, NULL, &e))
 		snprintf(ctx->reason, sizeof ctx->reason, "database: %s", e.msg);
 	return sq_pg_conn(ctx->rt->pg);
 }
@@ -112,14 +114,9 @@ PGresult *sq_query(sq_ctx *ctx, const char *sql, int nparams, const char *const 
 	sq_err e;
 
 	if (r->npending) {
-		sq_pg_step st[3];
-		int k = r->npending;
-		memcpy(st, r->pending, (size_t)k * sizeof st[0]);
-		st[k++] = (sq_pg_step){ .sql = sql, .nparams = nparams, .params = params, .keep = 1 };
-		r->npending = 0;
-		r->savepoint_open = 1;
-		if (sq_pg_pipeline(r->pg, st, k, &e) == 0)
-			res = st[k - 1].result;
+		sq_pg_step q = { .sql = sql, .nparams = nparams, .params = params, .keep = 1 };
+		if (send_pending(r, &q, &e) == 0)
+			res = q.result;
 	} else {
 		res = sq_pg_query(r->pg, sql, nparams, params, &e);
 	}
@@ -170,13 +167,32 @@ static int out_push(rt *r, const char *exchange, const char *routing_key, const 
 	return 0;
 }
 
-/* Notes outbox rows (ids "1,2" or one) the sweep must publish now. */
-static void left_add(rt *r, const char *ids)
+/* Appends ids ("7" or "7,8") to a comma-separated id list. */
+static void id_list_add(sq_buf *list, const char *ids, size_t len)
 {
-	if (!*ids)
+	if (!len)
 		return;
-	sq_buf_append(&r->left_ids, r->left_ids.len ? "," : "", r->left_ids.len ? 1 : 0);
-	sq_buf_append_str(&r->left_ids, ids);
+	if (list->len)
+		(void)sq_buf_append(list, ",", 1);
+	(void)sq_buf_append(list, ids, len);
+}
+
+/* An id list as a PostgreSQL array literal ("{7,8}"), built in scratch; NULL
+ * when out of memory. */
+static const char *id_array(sq_buf *scratch, const sq_buf *list)
+{
+	sq_buf_reset(scratch);
+	(void)sq_buf_append(scratch, "{", 1);
+	if (list->len)
+		(void)sq_buf_append(scratch, list->data, list->len);
+	(void)sq_buf_append(scratch, "}", 1);
+	return scratch->oom ? NULL : scratch->data;
+}
+
+/* Notes outbox rows (ids "7,8" or one) the sweep must publish now. */
+static void left_add(rt *r, const char *ids, size_t len)
+{
+	id_list_add(&r->left_ids, ids, len);
 	r->outbox_pending = 1;
 }
 
@@ -205,7 +221,7 @@ static int emit(sq_ctx *ctx, const char *exchange, const char *routing_key, json
 	res = sq_query(ctx, r->sql_outbox_ins, 4, params);
 	if (!res)
 		goto out;
-	left_add(r, PQgetvalue(res, 0, 0));
+	left_add(r, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
 	PQclear(res);
 	rc = 0;
 out:
@@ -242,19 +258,25 @@ sq_outcome sq_reject(sq_ctx *ctx, const char *fmt, ...)
 	return SQ_REJECT;
 }
 
-int sq_ctx_undo(sq_ctx *ctx)
+/* Undoes the message in hand: what it emitted, and its statements if any was
+ * sent (then the savepoint is its own). */
+static int undo_message(rt *r, sq_err *e)
 {
-	rt *r = ctx->rt;
-	sq_err e;
-
-	if (!r->buffering) {
-		snprintf(ctx->reason, sizeof ctx->reason, "sq_ctx_undo outside a message's handler");
-		return -1;
-	}
 	out_truncate(r, r->msg_mark);
 	if (r->npending)
 		return 0; /* none of its statements reached the database */
-	if (sq_pg_exec(r->pg, "ROLLBACK TO SAVEPOINT m", &e)) {
+	return sq_pg_exec(r->pg, "ROLLBACK TO SAVEPOINT m", e);
+}
+
+int sq_ctx_undo(sq_ctx *ctx)
+{
+	sq_err e;
+
+	if (!ctx->rt->buffering) {
+		snprintf(ctx->reason, sizeof ctx->reason, "sq_ctx_undo outside a message's handler");
+		return -1;
+	}
+	if (undo_message(ctx->rt, &e)) {
 		snprintf(ctx->reason, sizeof ctx->reason, "database: %s", e.msg);
 		return -1;
 	}
@@ -271,7 +293,7 @@ sq_outcome sq_ctx_fail(sq_ctx *ctx)
 static int ctx_exec(sq_ctx *ctx, const char *sql)
 {
 	sq_err e;
-	if (flush_pending(ctx->rt, &e) || sq_pg_ensure(ctx->rt->pg, &e) || sq_pg_exec(ctx->rt->pg, sql, &e)) {
+	if (send_pending(ctx->rt, NULL, &e) || sq_pg_ensure(ctx->rt->pg, &e) || sq_pg_exec(ctx->rt->pg, sql, &e)) {
 		snprintf(ctx->reason, sizeof ctx->reason, "database: %s", e.msg);
 		return -1;
 	}
@@ -516,21 +538,10 @@ static const char SQL_RELEASE[] = "RELEASE SAVEPOINT m";
  * the deletion of rows already published and confirmed. */
 static int add_sent_delete(rt *r, sq_pg_step *st, int k, const char **param)
 {
-	if (!r->sent_ids.len)
-		return k;
-	sq_buf_append(&r->sent_ids, "}", 1);
-	*param = r->sent_ids.data;
+	if (!r->sent_ids.len || !(*param = id_array(&r->sent_param, &r->sent_ids)))
+		return k; /* out of memory: the sweep publishes them again, deduplicated */
 	st[k++] = (sq_pg_step){ .sql = r->sql_outbox_del, .nparams = 1, .params = param };
 	return k;
-}
-
-/* After a commit: the sent rows are gone; drop the closing brace otherwise. */
-static void sent_settled(rt *r, int committed)
-{
-	if (committed)
-		sq_buf_reset(&r->sent_ids);
-	else if (r->sent_ids.len && r->sent_ids.data[r->sent_ids.len - 1] == '}')
-		r->sent_ids.data[--r->sent_ids.len] = '\0';
 }
 
 /* Builds the four array parameters of the multi-row outbox insert. */
@@ -550,18 +561,24 @@ static int out_arrays(rt *r, sq_buf a[4])
 	return 0;
 }
 
-/* Sends the message's savepoint now (before a statement that bypasses sq_query). */
-static int flush_pending(rt *r, sq_err *e)
+/* Sends the message's pending savepoint, with the statement then (its result
+ * kept there) or alone, before a statement that bypasses sq_query. */
+static int send_pending(rt *r, sq_pg_step *then, sq_err *e)
 {
-	sq_pg_step st[2];
-	int k = r->npending;
+	sq_pg_step st[3];
+	int k = r->npending, rc;
 
 	if (!k)
 		return 0;
 	memcpy(st, r->pending, (size_t)k * sizeof st[0]);
+	if (then)
+		st[k++] = *then;
 	r->npending = 0;
 	r->savepoint_open = 1;
-	return sq_pg_pipeline(r->pg, st, k, e);
+	rc = sq_pg_pipeline(r->pg, st, k, e);
+	if (then)
+		then->result = st[k - 1].result;
+	return rc;
 }
 
 /* Commits the batch: removes the inbox rows of messages that failed (their
@@ -598,10 +615,8 @@ static int commit_tx(rt *r, sq_buf *failed, sq_err *e)
 		goto out;
 	if (ins >= 0) {
 		PGresult *res = st[ins].result;
-		for (int i = 0; i < PQntuples(res); i++) {
-			sq_buf_append(&r->committed_ids, r->committed_ids.len ? "," : "", r->committed_ids.len ? 1 : 0);
-			sq_buf_append_str(&r->committed_ids, PQgetvalue(res, i, 0));
-		}
+		for (int i = 0; i < PQntuples(res); i++)
+			id_list_add(&r->committed_ids, PQgetvalue(res, i, 0), (size_t)PQgetlength(res, i, 0));
 		PQclear(res);
 	}
 	r->ncommitted = r->nout;
@@ -700,7 +715,7 @@ static void run_tx(rt *r, item *items, int n)
 			r->pending[r->npending++] = (sq_pg_step){ .sql = SQL_SAVEPOINT };
 		}
 		sq_msg msg = { r->d->queue, it->routing_key, it->message_id, it->body, it->attempt };
-		int mark = r->msg_mark = r->nout;
+		r->msg_mark = r->nout;
 		ctx.reason[0] = '\0';
 		struct timespec t0, t1;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -724,10 +739,8 @@ static void run_tx(rt *r, item *items, int n)
 			PQclear(res);
 		}
 		if (it->outcome != SQ_OK) {
-			out_truncate(r, mark);
 			sq_buf_array_add(&failed, it->message_id);
-			/* undo its statements, if any was sent (then the savepoint is its own) */
-			if (!r->npending && sq_pg_exec(r->pg, "ROLLBACK TO SAVEPOINT m", &e))
+			if (undo_message(r, &e))
 				goto tx_failed;
 		}
 		if (it->outcome == SQ_REJECT)
@@ -738,12 +751,11 @@ static void run_tx(rt *r, item *items, int n)
 		snprintf(why, sizeof why, "commit failed: %s", e.msg);
 		fail_tx(items, n, why);
 		out_truncate(r, r->ncommitted);
-		sent_settled(r, 0);
 		r->outbox_pending = 1; /* the commit may have happened: the sweep publishes what it left */
 		sq_buf_free(&failed);
 		return;
 	}
-	sent_settled(r, 1);
+	sq_buf_reset(&r->sent_ids); /* deleted by that transaction */
 	sq_buf_free(&failed);
 	sq_crash_point("after_commit");
 	return;
@@ -753,7 +765,6 @@ tx_failed:
 	snprintf(why, sizeof why, "database: %s", e.msg);
 	(void)sq_pg_exec(r->pg, "ROLLBACK", &e);
 	out_truncate(r, r->ncommitted);
-	sent_settled(r, 0);
 	sq_buf_free(&failed);
 	fail_tx(items, n, why);
 }
@@ -866,13 +877,10 @@ static int publish_committed(rt *r, sq_err *err)
 /* The committed messages are confirmed: their rows go with the next transaction. */
 static void committed_sent(rt *r)
 {
-	if (r->committed_ids.len) {
-		sq_buf_append(&r->sent_ids, r->sent_ids.len ? "," : "{", 1);
-		sq_buf_append(&r->sent_ids, r->committed_ids.data, r->committed_ids.len);
-		if (r->sent_ids.oom) { /* left to the sweep, published again: consumers deduplicate */
-			sq_buf_reset(&r->sent_ids);
-			r->outbox_pending = 1;
-		}
+	id_list_add(&r->sent_ids, r->committed_ids.data, r->committed_ids.len);
+	if (r->sent_ids.oom) { /* left to the sweep, published again: consumers deduplicate */
+		sq_buf_reset(&r->sent_ids);
+		r->outbox_pending = 1;
 	}
 	committed_forget(r);
 }
@@ -921,59 +929,38 @@ static int settle(rt *r, item *items, int n, sq_err *err)
  * durable (a row that comes back is published again and deduplicated). */
 static int delete_sent(rt *r, sq_err *err)
 {
+	const char *p[1];
 	int rc;
 
 	if (!r->sent_ids.len)
 		return 0;
-	sq_buf_append(&r->sent_ids, "}", 1);
-	const char *p[] = { r->sent_ids.data };
-	rc = sq_pg_exec_async(r->pg, r->sql_outbox_del, 1, p, err);
+	if (!(p[0] = id_array(&r->sent_param, &r->sent_ids)))
+		rc = sq_err_set(err, "out of memory");
+	else
+		rc = sq_pg_exec_async(r->pg, r->sql_outbox_del, 1, p, err);
 	sq_buf_reset(&r->sent_ids); /* deleted, or left to the sweep (published again, deduplicated) */
 	return rc;
 }
 
 /* The sweep: publishes rows left in the outbox: ours that a broker outage or
  * a tick left (at once), and anyone's older than SWEEP_MIN_AGE_S (a crash
- * between commit and publish). */
-/* Puts the ids of a failed sweep back ("{1,2}" → left_ids). */
-static void left_restore(rt *r, sq_buf *left)
-{
-	if (left->len > 2) {
-		left->data[left->len - 1] = '\0';
-		left_add(r, left->data + 1);
-	}
-	sq_buf_free(left);
-}
-
+ * between commit and publish), never ours awaiting deletion. */
 static int flush_outbox(rt *r, sq_err *err)
 {
 	char lim[16], age[16];
 	int more = 1;
-	sq_buf left = { 0 };
+	const char *lp[] = { lim, age, id_array(&r->sent_param, &r->sent_ids), id_array(&r->left_param, &r->left_ids) };
 
 	snprintf(lim, sizeof lim, "%d", r->cfg.outbox_window);
 	snprintf(age, sizeof age, "%d", SWEEP_MIN_AGE_S);
-	sq_buf_append(&left, "{", 1);
-	if (r->left_ids.len)
-		sq_buf_append(&left, r->left_ids.data, r->left_ids.len);
-	sq_buf_append(&left, "}", 1);
-	sq_buf_reset(&r->left_ids);
-	if (left.oom) {
-		sq_buf_free(&left);
+	if (!lp[2] || !lp[3])
 		return sq_err_set(err, "out of memory");
-	}
 	while (more && !(r->outbox_pending = 0)) {
 		PGresult *res;
+		sq_buf ids = { 0 };
 		if (sq_pg_ensure(r->pg, err) || sq_pg_exec(r->pg, "BEGIN", err))
 			goto retry_later;
-		sq_buf_append(&r->sent_ids, r->sent_ids.len ? "}" : "{}", r->sent_ids.len ? 1 : 2);
-		const char *lp[] = { lim, age, r->sent_ids.data, left.data };
-		res = sq_pg_query(r->pg, r->sql_outbox_sel, 4, lp, err);
-		if (r->sent_ids.len == 2 && strcmp(r->sent_ids.data, "{}") == 0)
-			sq_buf_reset(&r->sent_ids);
-		else
-			sent_settled(r, 0);
-		if (!res) {
+		if (!(res = sq_pg_query(r->pg, r->sql_outbox_sel, 4, lp, err))) {
 			(void)sq_pg_exec(r->pg, "ROLLBACK", NULL);
 			goto retry_later;
 		}
@@ -985,55 +972,41 @@ static int flush_outbox(rt *r, sq_err *err)
 			sq_metrics_set("shopq_outbox_backlog", labels, rows);
 			sq_metrics_inc("shopq_outbox_published_total", labels, rows);
 		}
-		if (rows == 0) {
-			PQclear(res);
-			(void)sq_pg_exec(r->pg, "COMMIT", NULL);
-			sq_buf_free(&left);
-			return 0;
-		}
-		size_t cap = (size_t)rows * 21 + 3, o = 0;
-		char *ids = malloc(cap);
-		if (!ids) {
-			PQclear(res);
-			(void)sq_pg_exec(r->pg, "ROLLBACK", NULL);
-			r->outbox_pending = 1;
-			left_restore(r, &left);
-			return sq_err_set(err, "out of memory");
-		}
-		ids[o++] = '{';
 		for (int i = 0; i < rows; i++) {
 			const char *body = PQgetvalue(res, i, 4);
 			if (sq_amqp_publish(r->pub, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
 					    NULL, body, strlen(body), err))
 				goto amqp_failed;
-			o += (size_t)snprintf(ids + o, cap - o, "%s%s", i ? "," : "", PQgetvalue(res, i, 0));
+			sq_buf_array_add(&ids, PQgetvalue(res, i, 0));
 		}
-		ids[o++] = '}';
-		ids[o] = '\0';
 		PQclear(res);
 		res = NULL;
+		if (!rows) {
+			(void)sq_pg_exec(r->pg, "COMMIT", NULL);
+			break;
+		}
 		if (sq_amqp_wait_confirms(r->pub, r->cfg.amqp_confirm_timeout_ms, err))
 			goto amqp_failed;
 		sq_crash_point("outbox_before_delete");
-		const char *dp[] = { ids };
-		res = sq_pg_query(r->pg, r->sql_outbox_del, 1, dp, err);
-		free(ids);
-		if (!res || (PQclear(res), sq_pg_exec(r->pg, "COMMIT", err)))
+		const char *dp[] = { sq_buf_array_close(&ids) };
+		res = ids.oom ? NULL : sq_pg_query(r->pg, r->sql_outbox_del, 1, dp, err);
+		sq_buf_free(&ids);
+		if (!res || (PQclear(res), sq_pg_exec(r->pg, "COMMIT", err))) {
+			(void)sq_pg_exec(r->pg, "ROLLBACK", NULL);
 			goto retry_later; /* published but not deleted: sent again later, deduplicated by message_id */
+		}
 		continue;
 amqp_failed:
 		PQclear(res);
-		free(ids);
+		sq_buf_free(&ids);
 		(void)sq_pg_exec(r->pg, "ROLLBACK", NULL);
 		r->outbox_pending = 1;
-		left_restore(r, &left);
 		return -2; /* the broker connection is broken */
 	}
-	sq_buf_free(&left);
+	sq_buf_reset(&r->left_ids); /* published (or gone: published by another process) */
 	return 0;
 retry_later:
-	r->outbox_pending = 1;
-	left_restore(r, &left);
+	r->outbox_pending = 1; /* left_ids kept for the next sweep */
 	return -1;
 }
 
@@ -1148,7 +1121,7 @@ static int handle_batch(rt *r, item *items, int n, sq_err *err)
 		start = i + 1;
 	}
 	if (settle(r, items, n, err)) {
-		left_add(r, r->committed_ids.data ? r->committed_ids.data : ""); /* published after reconnecting */
+		left_add(r, r->committed_ids.data, r->committed_ids.len); /* published after reconnecting */
 		committed_forget(r);
 		r->outbox_pending = 1;
 		return -1;
@@ -1358,6 +1331,8 @@ out:
 	sq_buf_free(&r.committed_ids);
 	sq_buf_free(&r.sent_ids);
 	sq_buf_free(&r.left_ids);
+	sq_buf_free(&r.sent_param);
+	sq_buf_free(&r.left_param);
 	sq_config_free(&r.cfg);
 	return rc;
 }
