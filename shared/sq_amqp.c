@@ -21,6 +21,12 @@ struct sq_amqp {
 	uint64_t next_tag;  /* tag the next publish gets */
 	uint64_t acked_upto; /* every tag <= this is confirmed */
 	int nacked;
+	/* publishes are mandatory except to this exchange (a message no queue
+	 * takes comes back as basic.return and fails the confirm wait) */
+	char unrouted_ok[128];
+	int unrouted_all;
+	int returned; /* messages returned since the last confirm wait */
+	char returned_what[400];
 	int corked; /* publishes held back in the kernel until the confirm wait */
 	/* tags above acked_upto confirmed out of order (rare): a small bitmap window */
 	unsigned char *window;
@@ -321,10 +327,11 @@ int sq_amqp_publish_props(sq_amqp *a, const char *exchange, const char *key,
 			  const amqp_basic_properties_t *props, const void *body, size_t len, sq_err *err)
 {
 	amqp_bytes_t b = { len, (void *)body };
+	int mandatory = a->confirm && !a->unrouted_all && strcmp(exchange, a->unrouted_ok) != 0;
 	if (a->confirm)
 		cork(a, 1);
-	int st = amqp_basic_publish(a->conn, CHAN, amqp_cstring_bytes(exchange), amqp_cstring_bytes(key), 0, 0,
-				    props, b);
+	int st = amqp_basic_publish(a->conn, CHAN, amqp_cstring_bytes(exchange), amqp_cstring_bytes(key), mandatory,
+				    0, props, b);
 	if (st != AMQP_STATUS_OK)
 		return status_err(st, "basic.publish", err);
 	if (a->confirm)
@@ -349,6 +356,32 @@ int sq_amqp_publish(sq_amqp *a, const char *exchange, const char *key, const cha
 		p.headers = *headers;
 	}
 	return sq_amqp_publish_props(a, exchange, key, &p, body, len, err);
+}
+
+void sq_amqp_allow_unrouted(sq_amqp *a, const char *exchange)
+{
+	if (!exchange)
+		a->unrouted_all = 1;
+	else
+		snprintf(a->unrouted_ok, sizeof a->unrouted_ok, "%s", exchange);
+}
+
+/* A basic.return: notes what no queue took and reads the returned message
+ * (its header and body frames follow the method). */
+static int note_return(sq_amqp *a, const amqp_basic_return_t *m, sq_err *err)
+{
+	amqp_message_t msg;
+	amqp_rpc_reply_t r;
+
+	if (!a->returned++)
+		snprintf(a->returned_what, sizeof a->returned_what, "no queue took the message '%.*s' sent to %.*s (%.*s)",
+			 (int)m->routing_key.len, (const char *)m->routing_key.bytes, (int)m->exchange.len,
+			 (const char *)m->exchange.bytes, (int)m->reply_text.len, (const char *)m->reply_text.bytes);
+	r = amqp_read_message(a->conn, CHAN, &msg, 0);
+	if (reply_err(r, "reading a returned message", err))
+		return -1;
+	amqp_destroy_message(&msg);
+	return 0;
 }
 
 int sq_amqp_unconfirmed(const sq_amqp *a)
@@ -440,6 +473,10 @@ int sq_amqp_wait_confirms(sq_amqp *a, int timeout_ms, sq_err *err)
 			a->nacked = 1;
 			break;
 		}
+		case AMQP_BASIC_RETURN_METHOD:
+			if (note_return(a, f.payload.method.decoded, err))
+				return -1;
+			break;
 		case AMQP_CHANNEL_CLOSE_METHOD:
 			return sq_err_set(err, "the broker closed the publishing channel");
 		case AMQP_CONNECTION_CLOSE_METHOD:
@@ -450,7 +487,14 @@ int sq_amqp_wait_confirms(sq_amqp *a, int timeout_ms, sq_err *err)
 	}
 	if (a->nacked) {
 		a->nacked = 0;
+		a->returned = 0;
 		return sq_err_set(err, "the broker refused a publish (basic.nack)");
+	}
+	if (a->returned) {
+		int n = a->returned;
+		a->returned = 0;
+		sq_err_set(err, "%s%s", a->returned_what, n > 1 ? ", and more" : "");
+		return SQ_AMQP_UNROUTED;
 	}
 	return 0;
 }

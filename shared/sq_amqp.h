@@ -48,8 +48,16 @@ int sq_amqp_publish(sq_amqp *a, const char *exchange, const char *key, const cha
 int sq_amqp_publish_props(sq_amqp *a, const char *exchange, const char *key,
 			  const amqp_basic_properties_t *props, const void *body, size_t len, sq_err *err);
 /* Waits until every publish so far is confirmed. -1 on a nack, a timeout or a
- * broken connection: the caller must treat all of them as not published. */
+ * broken connection: the caller must treat all of them as not published.
+ * SQ_AMQP_UNROUTED when all were confirmed but a mandatory one found no queue
+ * (the connection is fine): the caller cannot tell which, and must send them
+ * all again later. */
+#define SQ_AMQP_UNROUTED (-3)
 int sq_amqp_wait_confirms(sq_amqp *a, int timeout_ms, sq_err *err);
+/* Confirmed publishes are mandatory (a message no queue is bound for fails the
+ * confirm wait instead of vanishing), except those to exchange: events, which
+ * anyone may bind to and no one has to (NULL: no publish is mandatory). */
+void sq_amqp_allow_unrouted(sq_amqp *a, const char *exchange);
 /* Unconfirmed publishes outstanding. */
 int sq_amqp_unconfirmed(const sq_amqp *a);
 

@@ -394,6 +394,7 @@ static int connect_all(rt *r, sq_err *err)
 		return -1;
 	if (declare_topology(r, err))
 		goto fail;
+	sq_amqp_allow_unrouted(r->pub, SQ_EXCHANGE_EVENTS); /* commands, retries, dead letters must reach a queue */
 	r->cons = sq_amqp_connect(r->cfg.amqp_uri, r->cfg.amqp_heartbeat_s, 0, err);
 	if (!r->cons)
 		goto fail;
@@ -916,8 +917,9 @@ static int settle(rt *r, item *items, int n, sq_err *err)
 			return -1;
 		count_outcome(r, "dead_lettered");
 	}
-	if (sq_amqp_wait_confirms(r->pub, r->cfg.amqp_confirm_timeout_ms, err))
-		return -1;
+	int rc = sq_amqp_wait_confirms(r->pub, r->cfg.amqp_confirm_timeout_ms, err);
+	if (rc)
+		return rc;
 	sq_crash_point("outbox_before_delete");
 	committed_sent(r);
 	return sq_amqp_ack(r->cons, items[n - 1].env.delivery_tag, 1, err);
@@ -944,11 +946,13 @@ static int delete_sent(rt *r, sq_err *err)
 
 /* The sweep: publishes rows left in the outbox: ours that a broker outage or
  * a tick left (at once), and anyone's older than SWEEP_MIN_AGE_S (a crash
- * between commit and publish), never ours awaiting deletion. */
+ * between commit and publish), never ours awaiting deletion. 0, -1 (the
+ * database: later), -2 (the broker connection broke) or SQ_AMQP_UNROUTED (a
+ * command found no queue: the rows stay). */
 static int flush_outbox(rt *r, sq_err *err)
 {
 	char lim[16], age[16];
-	int more = 1;
+	int more = 1, broken = -2;
 	const char *lp[] = { lim, age, id_array(&r->sent_param, &r->sent_ids), id_array(&r->left_param, &r->left_ids) };
 
 	snprintf(lim, sizeof lim, "%d", r->cfg.outbox_window);
@@ -985,7 +989,7 @@ static int flush_outbox(rt *r, sq_err *err)
 			(void)sq_pg_exec(r->pg, "COMMIT", NULL);
 			break;
 		}
-		if (sq_amqp_wait_confirms(r->pub, r->cfg.amqp_confirm_timeout_ms, err))
+		if ((broken = sq_amqp_wait_confirms(r->pub, r->cfg.amqp_confirm_timeout_ms, err)))
 			goto amqp_failed;
 		sq_crash_point("outbox_before_delete");
 		const char *dp[] = { sq_buf_array_close(&ids) };
@@ -1001,7 +1005,7 @@ amqp_failed:
 		sq_buf_free(&ids);
 		(void)sq_pg_exec(r->pg, "ROLLBACK", NULL);
 		r->outbox_pending = 1;
-		return -2; /* the broker connection is broken */
+		return broken == SQ_AMQP_UNROUTED ? broken : -2; /* else the broker connection is broken */
 	}
 	sq_buf_reset(&r->left_ids); /* published (or gone: published by another process) */
 	return 0;
@@ -1035,6 +1039,16 @@ static int prune_inbox(rt *r, sq_err *err)
 }
 
 /* ------------------------------------------------------------ the loop */
+
+/* A message found no queue (its consumer never ran, or a binding is gone):
+ * nothing is lost (the rows stay in the outbox, an unacked batch comes back)
+ * but trying again at once would spin: back off. */
+static void unrouted_pause(int *n, const char *why)
+{
+	long ms = sq_backoff_ms((*n)++, 1000, 30000, rnd01());
+	sq_log_err("amqp: %s: kept in the outbox, sent again in %ld ms", why, ms);
+	nap(ms);
+}
 
 static void reload(rt *r)
 {
@@ -1120,19 +1134,19 @@ static int handle_batch(rt *r, item *items, int n, sq_err *err)
 		}
 		start = i + 1;
 	}
-	if (settle(r, items, n, err)) {
+	int rc = settle(r, items, n, err);
+	if (rc) {
 		left_add(r, r->committed_ids.data, r->committed_ids.len); /* published after reconnecting */
 		committed_forget(r);
 		r->outbox_pending = 1;
-		return -1;
 	}
-	return 0;
+	return rc;
 }
 
 static void loop(rt *r)
 {
 	item *items = calloc((size_t)r->cfg.batch_size, sizeof *items);
-	int backoff_n = 0, ready_sent = 0, waiting = 0;
+	int backoff_n = 0, ready_sent = 0, waiting = 0, unrouted_n = 0;
 	time_t last_tick = 0, next_prune = 0;
 	sq_err e;
 
@@ -1197,9 +1211,12 @@ static void loop(rt *r)
 		if (n > 0) {
 			int rc = handle_batch(r, items, n, &e);
 			free_items(items, n);
-			if (rc) {
+			if (rc == SQ_AMQP_UNROUTED)
+				unrouted_pause(&unrouted_n, e.msg);
+			else if (rc)
 				sq_log_err("amqp: %s; reconnecting (unacked messages come back)", e.msg);
-				disconnect(r);
+			if (rc) {
+				disconnect(r); /* the batch comes back: its effects are in, its messages in the outbox */
 				continue;
 			}
 		}
@@ -1207,11 +1224,18 @@ static void loop(rt *r)
 			sq_log_warn("outbox: deleting published rows: %s (they are published again later)", e.msg);
 		time_t now = time(NULL);
 		if (r->outbox_pending || now != last_tick) {
-			if (flush_outbox(r, &e) == -2) {
+			int rc = flush_outbox(r, &e);
+			if (rc == SQ_AMQP_UNROUTED) {
+				unrouted_pause(&unrouted_n, e.msg);
+				continue;
+			}
+			if (rc == -2) {
 				sq_log_err("amqp: outbox: %s; reconnecting", e.msg);
 				disconnect(r);
 				continue;
 			}
+			if (rc == 0)
+				unrouted_n = 0;
 		}
 		if (now >= next_prune) {
 			int pruned = prune_inbox(r, &e);
@@ -1224,7 +1248,13 @@ static void loop(rt *r)
 		if (r->d->tick && now != last_tick) {
 			sq_ctx ctx = { .rt = r };
 			r->d->tick(&ctx);
-			if (r->outbox_pending && flush_outbox(r, &e) == -2) {
+			int rc = r->outbox_pending ? flush_outbox(r, &e) : 0;
+			if (rc == SQ_AMQP_UNROUTED) {
+				unrouted_pause(&unrouted_n, e.msg);
+				continue;
+			}
+			if (rc == -2) {
+				sq_log_err("amqp: outbox: %s; reconnecting", e.msg);
 				disconnect(r);
 				continue;
 			}

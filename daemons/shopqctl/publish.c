@@ -48,6 +48,7 @@ int ctl_publish(ctl *c, int argc, char **argv)
 	a = sq_amqp_connect(c->cfg.amqp_uri, 0, 1, &e);
 	if (!a)
 		return ctl_fail("publish: %s", e.msg);
+	sq_amqp_allow_unrouted(a, SQ_EXCHANGE_EVENTS); /* a command must reach a queue; an event need not */
 	if (sq_amqp_declare_exchange(a, exchange, "topic", &e) ||
 	    sq_amqp_publish(a, exchange, argv[i], mid, NULL, argv[i + 1], strlen(argv[i + 1]), &e) ||
 	    sq_amqp_wait_confirms(a, c->cfg.amqp_confirm_timeout_ms, &e)) {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // main.c -- shopq-testd, the tiny daemon the runtime's integration tests drive:
-// `test.apply` records one effect row and emits `test.applied`, and can be told
-// to fail transiently, fail always, sleep, or crash the process.
+// `test.apply` records one effect row and emits `test.applied` (and, asked to,
+// a command), and can be told to fail transiently, fail always, sleep, or crash
+// the process.
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@ static const sq_field apply_fields[] = {
 	{ "sleep_ms", SQ_F_INT, 0, 0, 600000 },
 	{ "crash", SQ_F_INT, 0, 0, 1 },
 	{ "require_flag", SQ_F_STRING, 0, 1, 100 },
+	{ "send", SQ_F_STRING, 0, 1, 100 }, /* a command's routing key: sent with the effect */
 	{ NULL, 0, 0, 0, 0 },
 };
 
@@ -55,6 +57,9 @@ static sq_outcome handle_apply(sq_ctx *ctx, const sq_msg *msg)
 		return sq_ctx_fail(ctx);
 	PQclear(r);
 	if (sq_emit_event(ctx, "test.applied", json_pack("{s:s}", "key", key)))
+		return sq_ctx_fail(ctx);
+	const char *send = json_string_value(json_object_get(msg->body, "send"));
+	if (send && sq_emit_command(ctx, send, json_pack("{s:s}", "key", key)))
 		return sq_ctx_fail(ctx);
 	return SQ_OK;
 }
