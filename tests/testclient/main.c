@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 // main.c -- sq-testclient, the integration tests' AMQP hands: publish raw bytes
-// with chosen properties, drain/count/purge/bind queues, flood many messages.
+// with chosen properties, drain/count/purge/bind queues, flood many messages,
+// pump them through a queue (the benchmark's RabbitMQ ceiling).
 #include <jansson.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,6 +183,87 @@ static int cmd_flood(sq_amqp *a, int argc, char **argv, const sq_config *cfg)
 	return sq_amqp_wait_confirms(a, cfg->amqp_confirm_timeout_ms, &e) ? fail("confirm", &e) : 0;
 }
 
+/* The consuming half of pump: takes N messages from a queue with a prefetch,
+ * acking each batch of ready deliveries at once (as the daemons do). */
+typedef struct pump_consumer {
+	const char *uri, *queue;
+	int n, prefetch, got, rc;
+	sq_err e;
+} pump_consumer;
+
+static void *pump_consume(void *arg)
+{
+	pump_consumer *c = arg;
+	sq_amqp *a = sq_amqp_connect(c->uri, 0, 0, &c->e);
+
+	if (!a || sq_amqp_consume(a, c->queue, c->prefetch, &c->e)) {
+		c->rc = -1;
+		sq_amqp_close(a);
+		return NULL;
+	}
+	while (c->got < c->n) {
+		amqp_envelope_t env;
+		uint64_t last;
+		int st = sq_amqp_next(a, 10000, &env, &c->e);
+		if (st <= 0) {
+			if (st == 0)
+				sq_err_set(&c->e, "no delivery within 10 s after %d", c->got);
+			c->rc = -1;
+			break;
+		}
+		do {
+			last = env.delivery_tag;
+			amqp_destroy_envelope(&env);
+			c->got++;
+		} while (c->got < c->n && sq_amqp_next(a, 0, &env, &c->e) == 1);
+		if (sq_amqp_ack(a, last, 1, &c->e)) {
+			c->rc = -1;
+			break;
+		}
+	}
+	sq_amqp_close(a);
+	return NULL;
+}
+
+/* pump N QUEUE EXCHANGE KEY TEMPLATE PREFETCH: publishes N messages (confirmed
+ * in windows of 200, like flood) while a second connection consumes them from
+ * QUEUE with PREFETCH, acking per batch; prints messages per second from the
+ * first publish to the last ack. */
+static int cmd_pump(sq_amqp *a, int argc, char **argv, const sq_config *cfg)
+{
+	pump_consumer c = { .uri = cfg->amqp_uri };
+	struct timespec t0, t1;
+	pthread_t th;
+	sq_err e;
+	char body[4096], id[37];
+
+	if (argc != 6)
+		return fail("usage", NULL);
+	c.n = atoi(argv[0]);
+	c.queue = argv[1];
+	c.prefetch = atoi(argv[5]);
+	if (c.n <= 0 || c.prefetch <= 0)
+		return fail("usage", NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (pthread_create(&th, NULL, pump_consume, &c))
+		return fail("thread", NULL);
+	for (int i = 0; i < c.n; i++) {
+		snprintf(body, sizeof body, argv[4], i);
+		sq_uuid_v4(id);
+		if (sq_amqp_publish(a, argv[2], argv[3], id, NULL, body, strlen(body), &e) ||
+		    (((i + 1) % 200 == 0 || i + 1 == c.n) && sq_amqp_wait_confirms(a, cfg->amqp_confirm_timeout_ms, &e))) {
+			pthread_join(th, NULL);
+			return fail("publish", &e);
+		}
+	}
+	pthread_join(th, NULL);
+	if (c.rc)
+		return fail("consume", &c.e);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("%.1f\n", c.n / ((double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	sq_config cfg;
@@ -189,7 +272,7 @@ int main(int argc, char **argv)
 	int rc = 1;
 
 	if (argc < 4 || strcmp(argv[1], "--config")) {
-		fprintf(stderr, "usage: sq-testclient --config PATH raw|drain|count|purge|bind|flood ARGS\n");
+		fprintf(stderr, "usage: sq-testclient --config PATH raw|drain|count|purge|bind|flood|pump ARGS\n");
 		return 2;
 	}
 	if (sq_config_load(&cfg, argv[2], &e))
@@ -219,6 +302,8 @@ int main(int argc, char **argv)
 		      sq_amqp_bind(a, cargv[0], cargv[1], cargv[2], &e)) ? fail("bind", &e) : 0;
 	} else if (!strcmp(cmd, "flood")) {
 		rc = cmd_flood(a, cargc, cargv, &cfg);
+	} else if (!strcmp(cmd, "pump")) {
+		rc = cmd_pump(a, cargc, cargv, &cfg);
 	} else {
 		fprintf(stderr, "sq-testclient: unknown command %s\n", cmd);
 	}
