@@ -1050,6 +1050,27 @@ static void unrouted_pause(int *n, const char *why)
 	nap(ms);
 }
 
+/* Runs the sweep; 1 when the loop must start over (the broker connection
+ * broke, or a message found no queue and the loop backed off). */
+static int sweep(rt *r, int *unrouted_n)
+{
+	sq_err e;
+	int rc = flush_outbox(r, &e);
+
+	if (rc == SQ_AMQP_UNROUTED) {
+		unrouted_pause(unrouted_n, e.msg);
+		return 1;
+	}
+	if (rc == -2) {
+		sq_log_err("amqp: outbox: %s; reconnecting", e.msg);
+		disconnect(r);
+		return 1;
+	}
+	if (rc == 0)
+		*unrouted_n = 0;
+	return 0;
+}
+
 static void reload(rt *r)
 {
 	sq_config fresh;
@@ -1223,20 +1244,8 @@ static void loop(rt *r)
 		if (n == 0 && r->sent_ids.len && delete_sent(r, &e))
 			sq_log_warn("outbox: deleting published rows: %s (they are published again later)", e.msg);
 		time_t now = time(NULL);
-		if (r->outbox_pending || now != last_tick) {
-			int rc = flush_outbox(r, &e);
-			if (rc == SQ_AMQP_UNROUTED) {
-				unrouted_pause(&unrouted_n, e.msg);
-				continue;
-			}
-			if (rc == -2) {
-				sq_log_err("amqp: outbox: %s; reconnecting", e.msg);
-				disconnect(r);
-				continue;
-			}
-			if (rc == 0)
-				unrouted_n = 0;
-		}
+		if ((r->outbox_pending || now != last_tick) && sweep(r, &unrouted_n))
+			continue;
 		if (now >= next_prune) {
 			int pruned = prune_inbox(r, &e);
 			if (pruned < 0)
@@ -1248,16 +1257,8 @@ static void loop(rt *r)
 		if (r->d->tick && now != last_tick) {
 			sq_ctx ctx = { .rt = r };
 			r->d->tick(&ctx);
-			int rc = r->outbox_pending ? flush_outbox(r, &e) : 0;
-			if (rc == SQ_AMQP_UNROUTED) {
-				unrouted_pause(&unrouted_n, e.msg);
+			if (r->outbox_pending && sweep(r, &unrouted_n))
 				continue;
-			}
-			if (rc == -2) {
-				sq_log_err("amqp: outbox: %s; reconnecting", e.msg);
-				disconnect(r);
-				continue;
-			}
 		}
 		last_tick = now;
 	}
