@@ -530,8 +530,6 @@ static void fail_tx(item *items, int n, const char *why)
 	}
 }
 
-static const char SQL_BEGIN[] = "BEGIN";
-static const char SQL_COMMIT[] = "COMMIT";
 static const char SQL_SAVEPOINT[] = "SAVEPOINT m";
 static const char SQL_RELEASE[] = "RELEASE SAVEPOINT m";
 
@@ -607,7 +605,7 @@ static int commit_tx(rt *r, sq_buf *failed, sq_err *e)
 		ins = k;
 		st[k++] = (sq_pg_step){ .sql = r->sql_outbox_ins_many, .nparams = 4, .params = ap, .keep = 1 };
 	}
-	st[k++] = (sq_pg_step){ .sql = SQL_COMMIT };
+	st[k++] = (sq_pg_step){ .sql = sq_pg_sql_commit };
 	if (failed->oom) {
 		sq_err_set(e, "out of memory");
 		goto out;
@@ -647,7 +645,7 @@ static int open_tx(rt *r, item *items, int n, sq_err *e)
 		sq_err_set(e, "out of memory");
 		goto out;
 	}
-	st[k++] = (sq_pg_step){ .sql = SQL_BEGIN };
+	st[k++] = (sq_pg_step){ .sql = sq_pg_sql_begin };
 	k = add_sent_delete(r, st, k, &del_param);
 	st[k++] = (sq_pg_step){ .sql = r->sql_inbox_many, .nparams = 2, .params = ip, .keep = 1 };
 	if (sq_pg_pipeline(r->pg, st, k, e))
@@ -1159,7 +1157,6 @@ static int handle_batch(rt *r, item *items, int n, sq_err *err)
 	if (rc) {
 		left_add(r, r->committed_ids.data, r->committed_ids.len); /* published after reconnecting */
 		committed_forget(r);
-		r->outbox_pending = 1;
 	}
 	return rc;
 }

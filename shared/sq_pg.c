@@ -254,17 +254,17 @@ broken: /* the protocol state is unknown: start over with a new connection */
 	return -1;
 }
 
-static const char SQL_BEGIN[] = "BEGIN";
+const char sq_pg_sql_begin[] = "BEGIN";
+const char sq_pg_sql_commit[] = "COMMIT";
 static const char SQL_ASYNC[] = "SET LOCAL synchronous_commit TO off";
-static const char SQL_COMMIT[] = "COMMIT";
 
 int sq_pg_exec_async(sq_pg *pg, const char *sql, int nparams, const char *const *params, sq_err *err)
 {
 	sq_pg_step st[] = {
-		{ .sql = SQL_BEGIN },
+		{ .sql = sq_pg_sql_begin },
 		{ .sql = SQL_ASYNC },
 		{ .sql = sql, .nparams = nparams, .params = params },
-		{ .sql = SQL_COMMIT },
+		{ .sql = sq_pg_sql_commit },
 	};
 
 	if (sq_pg_ensure(pg, err))

@@ -41,6 +41,11 @@ typedef struct sq_pg_step {
  * transaction aborted, as with single statements. */
 int sq_pg_pipeline(sq_pg *pg, sq_pg_step *steps, int n, sq_err *err);
 
+/* BEGIN and COMMIT as pipeline steps: one text each, so prepared once per
+ * connection whoever sends them. */
+extern const char sq_pg_sql_begin[];
+extern const char sq_pg_sql_commit[];
+
 /* Runs one statement in a transaction of its own committed without waiting
  * for the WAL flush (synchronous_commit off): for facts a PostgreSQL crash may
  * lose without harm (log lines, clean-up). Connects when needed. */

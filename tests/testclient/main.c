@@ -146,19 +146,15 @@ static int cmd_drain(sq_amqp *a, int argc, char **argv)
 	return 0;
 }
 
-/* flood N EXCHANGE KEY TEMPLATE [RATE]: TEMPLATE's %d becomes the index; with
- * RATE, messages leave evenly spaced at RATE per second, each confirmed, and
- * "start EPOCH" (when message 0 left) is printed first. */
-static int cmd_flood(sq_amqp *a, int argc, char **argv, const sq_config *cfg)
+/* Publishes n messages of TEMPLATE (its %d the index) to exchange/key,
+ * confirmed 200 at a time, or each one and evenly spaced at rate per second
+ * (then "start EPOCH", when message 0 left, is printed first). */
+static int publish_n(sq_amqp *a, int n, const char *exchange, const char *key, const char *tmpl, double rate,
+		     const sq_config *cfg, sq_err *e)
 {
-	sq_err e;
 	char body[4096], id[37];
 	struct timespec t0;
 
-	if (argc < 4)
-		return fail("usage", NULL);
-	int n = atoi(argv[0]);
-	double rate = argc > 4 ? atof(argv[4]) : 0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (rate > 0) { /* when message 0 leaves: message i leaves i / RATE seconds later */
 		struct timespec wall;
@@ -173,14 +169,25 @@ static int cmd_flood(sq_amqp *a, int argc, char **argv, const sq_config *cfg)
 			while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 				;
 		}
-		snprintf(body, sizeof body, argv[3], i);
+		snprintf(body, sizeof body, tmpl, i);
 		sq_uuid_v4(id);
-		if (sq_amqp_publish(a, argv[1], argv[2], id, NULL, body, strlen(body), &e))
-			return fail("publish", &e);
-		if ((rate > 0 || (i + 1) % 200 == 0) && sq_amqp_wait_confirms(a, cfg->amqp_confirm_timeout_ms, &e))
-			return fail("confirm", &e);
+		if (sq_amqp_publish(a, exchange, key, id, NULL, body, strlen(body), e) ||
+		    ((rate > 0 || (i + 1) % 200 == 0) && sq_amqp_wait_confirms(a, cfg->amqp_confirm_timeout_ms, e)))
+			return -1;
 	}
-	return sq_amqp_wait_confirms(a, cfg->amqp_confirm_timeout_ms, &e) ? fail("confirm", &e) : 0;
+	return sq_amqp_wait_confirms(a, cfg->amqp_confirm_timeout_ms, e);
+}
+
+/* flood N EXCHANGE KEY TEMPLATE [RATE]: publish_n */
+static int cmd_flood(sq_amqp *a, int argc, char **argv, const sq_config *cfg)
+{
+	sq_err e;
+
+	if (argc < 4)
+		return fail("usage", NULL);
+	if (publish_n(a, atoi(argv[0]), argv[1], argv[2], argv[3], argc > 4 ? atof(argv[4]) : 0, cfg, &e))
+		return fail("publish", &e);
+	return 0;
 }
 
 /* The consuming half of pump: takes N messages from a queue with a prefetch,
@@ -235,7 +242,6 @@ static int cmd_pump(sq_amqp *a, int argc, char **argv, const sq_config *cfg)
 	struct timespec t0, t1;
 	pthread_t th;
 	sq_err e;
-	char body[4096], id[37];
 
 	if (argc != 6)
 		return fail("usage", NULL);
@@ -247,16 +253,10 @@ static int cmd_pump(sq_amqp *a, int argc, char **argv, const sq_config *cfg)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (pthread_create(&th, NULL, pump_consume, &c))
 		return fail("thread", NULL);
-	for (int i = 0; i < c.n; i++) {
-		snprintf(body, sizeof body, argv[4], i);
-		sq_uuid_v4(id);
-		if (sq_amqp_publish(a, argv[2], argv[3], id, NULL, body, strlen(body), &e) ||
-		    (((i + 1) % 200 == 0 || i + 1 == c.n) && sq_amqp_wait_confirms(a, cfg->amqp_confirm_timeout_ms, &e))) {
-			pthread_join(th, NULL);
-			return fail("publish", &e);
-		}
-	}
+	int rc = publish_n(a, c.n, argv[2], argv[3], argv[4], 0, cfg, &e);
 	pthread_join(th, NULL);
+	if (rc)
+		return fail("publish", &e);
 	if (c.rc)
 		return fail("consume", &c.e);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
