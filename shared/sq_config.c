@@ -61,6 +61,7 @@ static const key_def keys[] = {
 	{ "scheduler.timezone", K_STR, OFF(sched_timezone), "UTC", 0, 0, 0, 0, NULL },
 	{ "scheduler.lease", K_INT, OFF(sched_lease_s), NULL, 60, 2, 86400, 0, NULL },
 	{ "scheduler.batch_size", K_INT, OFF(sched_batch_size), NULL, 1000, 1, 1000000, 0, NULL },
+	{ "scheduler.runs_keep_days", K_INT, OFF(sched_runs_keep_days), NULL, 30, 1, 3650, 0, NULL },
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 

@@ -58,6 +58,7 @@ typedef struct sq_config {
 	char *sched_timezone;
 	int sched_lease_s;
 	int sched_batch_size;
+	int sched_runs_keep_days; /* finished job runs older than this are pruned */
 } sq_config;
 
 /* Loads and validates path. On failure returns -1 with "file:line: problem"

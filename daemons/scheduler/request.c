@@ -8,7 +8,7 @@
  * (handled_at), which is how `shopqctl job run --wait` finds the run. Two
  * requests in one transaction are one run. */
 static const char SQL_REQUEST[] =
-	"INSERT INTO scheduler.job_runs (job, scheduled_for, started_at) VALUES ($1, now(), now())"
+	"INSERT INTO scheduler.job_runs (job, scheduled_for, started_at, requested) VALUES ($1, now(), now(), true)"
 	" ON CONFLICT (job, scheduled_for) DO NOTHING";
 
 const sq_field sched_job_run_fields[] = {

@@ -26,6 +26,7 @@ typedef struct sched {
 	long long quiet_until; /* rate limit of repeated error lines */
 	int request_hint;      /* a job.run was just recorded: look for requests now */
 	long long requests_at; /* last look for requests (unix s) */
+	long long prune_at;    /* next pruning of old runs (unix s); 0: at the first tick */
 } sched;
 
 /* ---- due.c (pure) */
@@ -62,6 +63,10 @@ int sched_keeper_lost(void *k); /* a renewal found the watched lease taken */
 /* ---- request.c: the job.run command */
 extern const sq_field sched_job_run_fields[];
 sq_outcome sched_handle_job_run(sq_ctx *ctx, const sq_msg *msg);
+
+/* ---- prune.c: hourly (and at the first tick), forgets old finished runs but
+ * never a job's latest cron slot nor its newest run */
+void sched_prune(sq_ctx *ctx, sched *s);
 
 /* ---- tick.c: once a second */
 void sched_tick(sq_ctx *ctx);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // tick.c -- the cron loop, once a second: each enabled job's due slot is
 // claimed and run (or found done, or left for the next tick while another
-// runner holds the lease); then runs requested by job.run.
+// runner holds the lease); old runs pruned; then runs requested by job.run.
 #include <time.h>
 
 #include "sched.h"
@@ -79,6 +79,7 @@ void sched_tick(sq_ctx *ctx)
 	for (int i = 0; i < s->njobs; i++)
 		if (s->jobs[i].conf.enabled)
 			run_due(ctx, s, &s->jobs[i]);
+	sched_prune(ctx, s);
 	if (!s->request_hint && now - s->requests_at < REQUEST_POLL_S)
 		return;
 	s->requests_at = now;
