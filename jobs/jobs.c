@@ -12,7 +12,7 @@ static const job_def jobs[] = {
 	{ "expire_auth_sessions", "* * * * *", job_expire_auth_sessions,
 	  "deletes expired sessions and their blocks in batches; mirrors live blocks into Redis", "" },
 	{ "release_expired_reservations", "* * * * *", job_release_expired_reservations,
-	  "sends order.expire for orders left awaiting_payment past orders.reservation_timeout", "" },
+	  "sends order.expire for orders awaiting_payment whose reservation expired (orders.reservation_timeout)", "" },
 	{ "reconcile_payments", "*/5 * * * *", job_reconcile_payments,
 	  "sends payment.reconcile so payments left processing are settled", "" },
 };

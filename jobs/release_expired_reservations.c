@@ -1,34 +1,34 @@
 // SPDX-License-Identifier: MIT
 // release_expired_reservations.c -- the release_expired_reservations job:
-// finds orders left awaiting_payment longer than orders.reservation_timeout
-// and sends each an `order.expire` command (the orders daemon cancels it and
-// returns the stock); the scheduler itself never writes sales or catalog.
+// finds orders still awaiting_payment whose reservation has expired (taken
+// orders.reservation_timeout before) and sends each an `order.expire` command
+// (the orders daemon cancels it and returns the stock); the scheduler itself
+// never writes sales or catalog.
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "job_run.h"
 
-/* orders_status_updated_at_idx (order_status, updated_at); keyset-paged by
- * (updated_at, id). An order's updated_at is when it last changed, i.e. when
- * it entered awaiting_payment (or its payment status last moved). */
+/* catalog.reservations_status_expires_at_idx, keyset-paged by (expires_at,
+ * order_id); each order by its primary key. No index on sales.orders covers
+ * its status or updated_at: the saga's updates of an order stay HOT. */
 static const char SQL_OVERDUE[] =
-	"SELECT id, updated_at FROM sales.orders"
-	" WHERE order_status = 'awaiting_payment'"
-	" AND updated_at < now() - make_interval(secs => $1::int)"
-	" AND updated_at >= $2::timestamptz AND (updated_at > $2::timestamptz OR id > $3::bigint)"
-	" ORDER BY updated_at, id LIMIT $4";
+	"SELECT r.order_id, r.expires_at FROM catalog.reservations r"
+	" JOIN sales.orders o ON o.id = r.order_id AND o.order_status = 'awaiting_payment'"
+	" WHERE r.status = 'reserved' AND r.expires_at < now()"
+	" AND r.expires_at >= $1::timestamptz AND (r.expires_at > $1::timestamptz OR r.order_id > $2::bigint)"
+	" ORDER BY r.expires_at, r.order_id LIMIT $3";
 
 int job_release_expired_reservations(job_run *run, sq_err *err)
 {
-	char timeout[16], after_at[64] = "-infinity", after_id[24] = "0", lim[16];
-	const char *p[] = { timeout, after_at, after_id, lim };
+	char after_at[64] = "-infinity", after_id[24] = "0", lim[16];
+	const char *p[] = { after_at, after_id, lim };
 	int n, rc;
 
-	snprintf(timeout, sizeof timeout, "%d", run->cfg->reservation_timeout_s);
 	snprintf(lim, sizeof lim, "%d", run->cfg->sched_batch_size);
 	do {
-		PGresult *r = job_query(run, SQL_OVERDUE, 4, p, err);
+		PGresult *r = job_query(run, SQL_OVERDUE, 3, p, err);
 		if (!r)
 			return -1;
 		n = PQntuples(r);
@@ -48,7 +48,7 @@ int job_release_expired_reservations(job_run *run, sq_err *err)
 		if (n == run->cfg->sched_batch_size && (rc = job_checkpoint(run, err)))
 			return rc;
 	} while (n == run->cfg->sched_batch_size);
-	snprintf(run->note, sizeof run->note, "order.expire sent for %lld orders awaiting payment over %d s",
-		 run->rows, run->cfg->reservation_timeout_s);
+	snprintf(run->note, sizeof run->note, "order.expire sent for %lld orders awaiting payment past their reservation",
+		 run->rows);
 	return 0;
 }

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # Scheduler done-when 6: release_expired_reservations sends order.expire for
-# exactly the orders left awaiting_payment past orders.reservation_timeout;
+# exactly the orders left awaiting_payment past orders.reservation_timeout
+# (their reservation expired);
 # reconcile_payments sends one payment.reconcile; each run ends in
 # job.completed, a failing one in job.failed; job.run of an unknown job is
 # dead-lettered; `shopqctl job list` shows it all.
@@ -13,17 +14,20 @@ sched_conf "$TMP/c.conf" 'lease = 10;' 'refresh_top_selling: { schedule = "@ever
 for k in order.expire payment.reconcile; do tc bind test.sched.cmds shopq.commands "$k"; done
 tc bind test.sched.events shopq.events 'job.*'
 tc purge test.sched.cmds; tc purge test.sched.events
-order() { # order STATUS AGE -> id
-  psqlq "INSERT INTO sales.orders (user_id, order_status, checkout_id, created_at, updated_at)
-         VALUES (1, '$1', gen_random_uuid(), now() - interval '$2', now() - interval '$2') RETURNING id"
+order() { # order STATUS AGE -> id: an order whose stock was reserved AGE ago (reservation_timeout 60 s)
+  psqlq "WITH o AS (INSERT INTO sales.orders (user_id, order_status, checkout_id, created_at, updated_at)
+           VALUES (1, '$1', gen_random_uuid(), now() - interval '$2', now() - interval '$2') RETURNING id),
+         r AS (INSERT INTO catalog.reservations (order_id, expires_at, created_at)
+           SELECT id, now() - interval '$2' + interval '60 seconds', now() - interval '$2' FROM o)
+         SELECT id FROM o"
 }
 late1=$(order awaiting_payment '2 hours'); late2=$(order awaiting_payment '61 seconds')
 fresh=$(order awaiting_payment '30 seconds'); paid=$(order confirmed '3 hours'); gone=$(order cancelled '3 hours')
 start_sched s1 "$TMP/c.conf"
 
 ctl job run release_expired_reservations --wait --timeout 60
-overdue=$(psqlq "SELECT id FROM sales.orders WHERE order_status = 'awaiting_payment'
-                 AND updated_at < now() - interval '60 seconds' ORDER BY id")
+overdue=$(psqlq "SELECT o.id FROM sales.orders o JOIN catalog.reservations r ON r.order_id = o.id
+                 WHERE o.order_status = 'awaiting_payment' AND r.status = 'reserved' AND r.expires_at < now() ORDER BY o.id")
 sleep 1 # the outbox is published right after the run's commit
 tc drain test.sched.cmds > "$TMP/cmds"
 sent=$(jq -r 'select(.body | fromjson | has("order_id")) | .body | fromjson | .order_id' "$TMP/cmds" | sort -n)
