@@ -26,7 +26,7 @@ UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
 
 .PHONY: all deps test unit integration demo check-asan clean install uninstall devenv-up fuzz check-valgrind chaos
-all: $(addprefix $(B)/bin/,$(PROGRAMS)) $(B)/test-bin/shopq-testd $(B)/test-bin/sq-testclient \
+all: $(addprefix $(B)/bin/,$(PROGRAMS)) $(B)/test-bin/shopq-testd $(B)/test-bin/sq-testclient $(B)/test-bin/sq-rssfloor \
      $(addprefix $(B)/test-bin/,$(PROGRAMS))
 
 # ---- objects: normal (build/obj) and test-hook (build/tobj) flavours
@@ -72,6 +72,7 @@ $(foreach d,$(DAEMONS),$(eval $(call program,shopq-$(d),daemons/$(d))))
 $(eval $(call program,shopqctl,daemons/shopqctl))
 $(eval $(call program,shopq-testd,tests/testd))
 $(eval $(call program,sq-testclient,tests/testclient))
+$(eval $(call program,sq-rssfloor,tests/rssfloor))
 
 # ---- unit tests (cmocka): each links the library, never a server
 $(B)/unit/%: tests/unit/%.c $(B)/libdaemons.a $(B)/libshopq.a

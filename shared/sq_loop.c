@@ -629,6 +629,46 @@ out:
 /* Opens the batch's transaction and records every message in the inbox at
  * once (with the deletion of sent outbox rows): one round trip. Marks the
  * messages handled before as duplicates. */
+/* Orders items by message id, copies of an id by their place in the batch. */
+static int by_message_id(const void *a, const void *b, void *arg)
+{
+	const item *items = arg;
+	int x = *(const int *)a, y = *(const int *)b, c = strcmp(items[x].message_id, items[y].message_id);
+	return c ? c : (x > y) - (x < y);
+}
+
+/* The inbox rows just inserted (res) are the fresh messages: of the batch's
+ * copies of an id, the first one. Sorted and searched, not compared pairwise:
+ * a batch may hold a thousand messages. */
+static int mark_fresh(item *items, int n, PGresult *res, sq_err *e)
+{
+	int *order = malloc((size_t)n * sizeof *order), m = 0;
+
+	if (!order)
+		return sq_err_set(e, "out of memory");
+	for (int i = 0; i < n; i++)
+		if (!items[i].decided) {
+			items[i].fresh = 0;
+			order[m++] = i;
+		}
+	qsort_r(order, (size_t)m, sizeof *order, by_message_id, items);
+	for (int t = 0; t < PQntuples(res); t++) {
+		const char *id = PQgetvalue(res, t, 0);
+		int lo = 0, hi = m; /* the first of order[] whose id is not below id */
+		while (lo < hi) {
+			int mid = lo + (hi - lo) / 2;
+			if (strcmp(items[order[mid]].message_id, id) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < m && strcmp(items[order[lo]].message_id, id) == 0)
+			items[order[lo]].fresh = 1;
+	}
+	free(order);
+	return 0;
+}
+
 static int open_tx(rt *r, item *items, int n, sq_err *e)
 {
 	sq_buf ids = { 0 };
@@ -651,19 +691,8 @@ static int open_tx(rt *r, item *items, int n, sq_err *e)
 	if (sq_pg_pipeline(r->pg, st, k, e))
 		goto out;
 	PGresult *res = st[k - 1].result;
-	for (int i = 0; i < n; i++)
-		if (!items[i].decided)
-			items[i].fresh = 0;
-	for (int t = 0; t < PQntuples(res); t++) { /* the first of the batch's copies is the fresh one */
-		const char *id = PQgetvalue(res, t, 0);
-		for (int i = 0; i < n; i++)
-			if (!items[i].decided && strcmp(items[i].message_id, id) == 0) {
-				items[i].fresh = 1;
-				break;
-			}
-	}
+	rc = mark_fresh(items, n, res, e);
 	PQclear(res);
-	rc = 0;
 out:
 	sq_buf_free(&ids);
 	return rc;
