@@ -69,6 +69,7 @@ typedef struct rt {
 	sq_pg_step pending[2];
 	int npending, savepoint_open;
 	int msg_mark; /* out[] when the message in hand started */
+	int *by_id;   /* open_tx's scratch, batch_size long: a batch's indices sorted by message id */
 } rt;
 
 struct sq_ctx {
@@ -626,9 +627,6 @@ out:
 	return rc;
 }
 
-/* Opens the batch's transaction and records every message in the inbox at
- * once (with the deletion of sent outbox rows): one round trip. Marks the
- * messages handled before as duplicates. */
 /* Orders items by message id, copies of an id by their place in the batch. */
 static int by_message_id(const void *a, const void *b, void *arg)
 {
@@ -639,13 +637,11 @@ static int by_message_id(const void *a, const void *b, void *arg)
 
 /* The inbox rows just inserted (res) are the fresh messages: of the batch's
  * copies of an id, the first one. Sorted and searched, not compared pairwise:
- * a batch may hold a thousand messages. */
-static int mark_fresh(item *items, int n, PGresult *res, sq_err *e)
+ * a batch may hold a thousand messages. order: n ints of scratch. */
+static void mark_fresh(item *items, int n, PGresult *res, int *order)
 {
-	int *order = malloc((size_t)n * sizeof *order), m = 0;
+	int m = 0;
 
-	if (!order)
-		return sq_err_set(e, "out of memory");
 	for (int i = 0; i < n; i++)
 		if (!items[i].decided) {
 			items[i].fresh = 0;
@@ -665,10 +661,11 @@ static int mark_fresh(item *items, int n, PGresult *res, sq_err *e)
 		if (lo < m && strcmp(items[order[lo]].message_id, id) == 0)
 			items[order[lo]].fresh = 1;
 	}
-	free(order);
-	return 0;
 }
 
+/* Opens the batch's transaction and records every message in the inbox at
+ * once (with the deletion of sent outbox rows): one round trip. Marks the
+ * messages handled before as duplicates. */
 static int open_tx(rt *r, item *items, int n, sq_err *e)
 {
 	sq_buf ids = { 0 };
@@ -691,8 +688,9 @@ static int open_tx(rt *r, item *items, int n, sq_err *e)
 	if (sq_pg_pipeline(r->pg, st, k, e))
 		goto out;
 	PGresult *res = st[k - 1].result;
-	rc = mark_fresh(items, n, res, e);
+	mark_fresh(items, n, res, r->by_id);
 	PQclear(res);
+	rc = 0;
 out:
 	sq_buf_free(&ids);
 	return rc;
@@ -1197,9 +1195,10 @@ static void loop(rt *r)
 	time_t last_tick = 0, next_prune = 0;
 	sq_err e;
 
-	if (!items) {
+	r->by_id = calloc((size_t)r->cfg.batch_size, sizeof *r->by_id);
+	if (!items || !r->by_id) {
 		sq_log_err("out of memory");
-		return;
+		goto out;
 	}
 	while (!sq_signal_stop()) {
 		if (!r->cons) {
@@ -1291,6 +1290,9 @@ static void loop(rt *r)
 	sq_sd_stopping();
 	if (delete_sent(r, &e)) /* a clean stop leaves no published row behind */
 		sq_log_warn("outbox: deleting published rows at stop: %s (they are published again later)", e.msg);
+out:
+	free(r->by_id);
+	r->by_id = NULL;
 	free(items);
 }
 
