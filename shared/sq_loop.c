@@ -1133,24 +1133,30 @@ static void free_items(item *items, int n)
 	}
 }
 
-/* Gives each route with a prepare hook its well-formed messages of the batch. */
+/* Calls each prepare hook once per batch with the well-formed messages of its
+ * routes, in batch order: a hook several routes share gets all of theirs. A
+ * redelivered message is left out: it may be the one that killed us, and it
+ * runs alone after its poison count. */
 static void prepare_routes(rt *r, item *items, int n)
 {
 	sq_msg *msgs = NULL;
 	sq_ctx ctx = { .rt = r };
 
 	for (const sq_route *ro = r->d->routes; ro->routing_key; ro++) {
-		int k = 0;
+		int k = 0, seen = 0;
 		if (!ro->prepare)
 			continue;
-		if (!msgs && !(msgs = calloc((size_t)n, sizeof *msgs)))
-			return;
-		for (int i = 0; i < n; i++)
-			if (items[i].route == ro && !items[i].decided)
+		for (const sq_route *p = r->d->routes; p < ro; p++)
+			seen |= p->prepare == ro->prepare;
+		if (seen)
+			continue;
+		if (!msgs)
+			msgs = calloc((size_t)n, sizeof *msgs);
+		for (int i = 0; msgs && i < n; i++)
+			if (!items[i].decided && !items[i].redelivered && items[i].route->prepare == ro->prepare)
 				msgs[k++] = (sq_msg){ r->d->queue, items[i].routing_key, items[i].message_id,
 						      items[i].body, items[i].attempt };
-		if (k)
-			ro->prepare(&ctx, msgs, k);
+		ro->prepare(&ctx, msgs, k); /* even with none: what it kept of the last batch is stale */
 	}
 	free(msgs);
 }

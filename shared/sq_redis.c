@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // sq_redis.c -- the reused hiredis connection: lazy connect with AUTH and
 // SELECT, command timeouts, reconnect after transport errors with a short
-// backoff, and EVALSHA that reloads its script on NOSCRIPT. Never logs.
+// backoff, and EVALSHA (alone or many in one pipeline) that reloads its script
+// on NOSCRIPT. Never logs.
 #include "sq_redis.h"
 
 #include <errno.h>
@@ -327,4 +328,82 @@ out:
 	free(v);
 	free(vl);
 	return rc;
+}
+
+/* Appends one EVALSHA to the connection's output buffer. */
+static int append_evalsha(sq_redis *r, const sq_redis_script *s, const sq_redis_call *c, sq_err *err)
+{
+	const char *v[3 + SQ_REDIS_CALL_ARGS_MAX];
+	size_t vl[3 + SQ_REDIS_CALL_ARGS_MAX];
+	char nk[16];
+
+	if (c->argc > SQ_REDIS_CALL_ARGS_MAX)
+		return sq_err_set(err, "redis: %d arguments is more than a pipelined call takes", c->argc);
+	snprintf(nk, sizeof nk, "%d", c->nkeys);
+	v[0] = "EVALSHA";
+	v[1] = s->sha;
+	v[2] = nk;
+	for (int i = 0; i < c->argc; i++)
+		v[i + 3] = c->argv[i];
+	for (int i = 0; i < c->argc + 3; i++)
+		vl[i] = strlen(v[i]);
+	if (redisAppendCommandArgv(r->c, c->argc + 3, v, vl) != REDIS_OK)
+		return sq_err_set(err, "redis: out of memory");
+	return 0;
+}
+
+static int is_noscript(const redisReply *rep)
+{
+	return rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0;
+}
+
+int sq_redis_evalsha_many(sq_redis *r, sq_redis_script *s, sq_redis_call *calls, int n, sq_err *err)
+{
+	int rc;
+
+	for (int i = 0; i < n; i++)
+		calls[i].reply = NULL;
+	if (!s->sha[0] && (rc = sq_redis_script_load(r, s, err)) != SQ_REDIS_OK)
+		return rc;
+	for (int round = 0; round < 2; round++) {
+		int noscript = 0;
+		if ((rc = sq_redis_connect(r, err)) != SQ_REDIS_OK)
+			return rc;
+		/* the calls without a reply: all of them, then those that met NOSCRIPT */
+		for (int i = 0; i < n; i++)
+			if (!calls[i].reply && append_evalsha(r, s, &calls[i], err)) {
+				sq_redis_disconnect(r); /* part of a pipeline may sit in its buffer */
+				return SQ_REDIS_EIO;
+			}
+		for (int i = 0; i < n; i++) {
+			void *rep;
+			if (calls[i].reply)
+				continue;
+			errno = 0;
+			if (redisGetReply(r->c, &rep) != REDIS_OK)
+				return transport_failed(r, "EVALSHA", errno, err);
+			calls[i].reply = rep;
+		}
+		for (int i = 0; i < n; i++)
+			if (round == 0 && is_noscript(calls[i].reply)) {
+				freeReplyObject(calls[i].reply);
+				calls[i].reply = NULL;
+				noscript++;
+			}
+		if (!noscript)
+			break;
+		/* Redis restarted or flushed its script cache: load it again, once */
+		if ((rc = sq_redis_script_load(r, s, err)) != SQ_REDIS_OK)
+			return rc;
+	}
+	return SQ_REDIS_OK;
+}
+
+void sq_redis_calls_clear(sq_redis_call *calls, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (calls[i].reply)
+			freeReplyObject(calls[i].reply);
+		calls[i].reply = NULL;
+	}
 }

@@ -15,6 +15,7 @@
 #define SQ_REDIS_OK 0
 #define SQ_REDIS_EIO (-1)    /* unreachable, timed out or connection lost: try again later */
 #define SQ_REDIS_EREPLY (-2) /* Redis answered with an error reply (kept in err); connection kept */
+#define SQ_REDIS_CALL_ARGS_MAX 32 /* arguments (keys included) of one pipelined call */
 
 typedef struct sq_redis sq_redis;
 
@@ -70,5 +71,20 @@ int sq_redis_script_load(sq_redis *r, sq_redis_script *s, sq_err *err);
  * arguments (argvlen may be NULL). Results as sq_redis_command. */
 int sq_redis_evalsha(sq_redis *r, sq_redis_script *s, int nkeys, int argc, const char **argv,
 		     const size_t *argvlen, redisReply **ret_reply, sq_err *err);
+
+/* One EVALSHA of a pipeline: argv holds the nkeys keys then the arguments. */
+typedef struct sq_redis_call {
+	int nkeys, argc;
+	const char **argv;
+	redisReply *reply; /* out: its reply, error replies included (the caller frees); NULL when none came */
+} sq_redis_call;
+
+/* Runs n EVALSHAs of the script in one pipeline: one round trip for all. A
+ * NOSCRIPT answer reloads the script and runs those calls again, once.
+ * SQ_REDIS_OK when every call has its reply; SQ_REDIS_EIO with the connection
+ * dropped (a call without a reply may or may not have run). */
+int sq_redis_evalsha_many(sq_redis *r, sq_redis_script *s, sq_redis_call *calls, int n, sq_err *err);
+/* Frees the calls' replies. */
+void sq_redis_calls_clear(sq_redis_call *calls, int n);
 
 #endif

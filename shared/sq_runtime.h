@@ -32,10 +32,12 @@ typedef struct sq_route {
 	const sq_field *fields;
 	sq_schema_check_fn check;
 	sq_handler_fn handle;
-	/* optional: called once per batch before its transaction, with the route's
-	 * well-formed messages (ones handled before included: it must be
-	 * idempotent), for work cheaper done for many at once outside the
-	 * transaction; it emits nothing, and the handlers must not count on it */
+	/* optional: called once per batch before its transaction (n may be 0),
+	 * with the route's well-formed messages in batch order (ones handled
+	 * before included: it must be idempotent; redelivered ones left out), for
+	 * work cheaper done for many at once outside the transaction; routes
+	 * sharing one hook get one call with all their messages. It emits
+	 * nothing, and the handlers must not count on it */
 	void (*prepare)(sq_ctx *ctx, const sq_msg *msgs, int n);
 } sq_route;
 

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 // handlers.c -- notification.send and the domain events become one entry each
-// in the user's Redis stream. Acked only once Redis has it: any Redis failure
-// is a retry, and a redelivery finds the script's dedup mark.
+// in the user's Redis stream, a batch's entries stored by one pipeline before
+// its transaction. Acked only once Redis has it: any Redis failure is a retry,
+// and a redelivery finds the script's dedup mark.
 #include "handlers.h"
 
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "entry.h"
@@ -28,32 +31,104 @@ const sq_field notify_event_fields[] = {
 	{ NULL, 0, 0, 0, 0 },
 };
 
-static sq_outcome store(sq_ctx *ctx, const sq_msg *msg, notify_entry *e)
+/* The entry is in Redis (rc NOTIFY_STORED or NOTIFY_DUPLICATE, stream id sid). */
+static sq_outcome stored(const sq_msg *msg, const notify_entry *e, int rc, const char *sid)
 {
-	notify_store *s = sq_ctx_state(ctx);
-	char sid[64];
-	sq_err err;
-	int rc = notify_store_put(s, e, sid, sizeof sid, &err);
-
-	if (rc < 0) {
-		notify_entry_free(e);
-		return sq_retry(ctx, "%s", err.msg);
-	}
 	if (rc == NOTIFY_DUPLICATE)
 		sq_log_info("queue=%s message_id=%s: %s already notified (entry %s); nothing more to do", msg->queue,
 			    msg->message_id, e->event_key[0] ? e->event_key : "message", sid);
 	else
 		sq_log_debug("queue=%s message_id=%s: notification %s for user %lld", msg->queue, msg->message_id,
 			     sid, e->user_id);
-	notify_entry_free(e);
 	sq_crash_point("notify_after_store"); /* Redis has it, PostgreSQL not yet */
 	return SQ_OK;
 }
 
+static sq_outcome store(sq_ctx *ctx, const sq_msg *msg, notify_entry *e)
+{
+	notify_store *s = sq_ctx_state(ctx);
+	char sid[NOTIFY_STREAM_ID_MAX];
+	sq_err err;
+	int rc = notify_store_put(s, e, sid, sizeof sid, &err);
+
+	if (rc >= 0)
+		stored(msg, e, rc, sid);
+	notify_entry_free(e);
+	return rc < 0 ? sq_retry(ctx, "%s", err.msg) : SQ_OK;
+}
+
+/* Builds msg's entry; -1 when out of memory or when shopq sends no
+ * notification for its routing key. */
+static int build(notify_entry *e, const sq_config *cfg, const sq_msg *msg, time_t now)
+{
+	if (strcmp(msg->routing_key, "notification.send") == 0)
+		return notify_entry_from_send(e, msg->body, msg->message_id, now);
+	return notify_entry_from_event(e, cfg, msg->routing_key, msg->body, msg->message_id, now,
+				       (size_t)cfg->notify_max_body);
+}
+
+static void ahead_clear(notify_store *s)
+{
+	for (int i = 0; i < s->nahead; i++)
+		notify_entry_free(&s->ahead[i].entry);
+	s->nahead = s->ahead_next = 0;
+}
+
+void notify_prepare(sq_ctx *ctx, const sq_msg *msgs, int n)
+{
+	notify_store *s = sq_ctx_state(ctx);
+	const sq_config *cfg = sq_ctx_config(ctx);
+	time_t now = time(NULL);
+	int k = 0;
+	sq_err err;
+
+	ahead_clear(s);
+	if (n > s->ahead_cap) {
+		notify_put *a = realloc(s->ahead, (size_t)n * sizeof *a);
+		if (!a)
+			return; /* each handler stores its own */
+		s->ahead = a;
+		s->ahead_cap = n;
+	}
+	for (int i = 0; i < n; i++) {
+		notify_put *p = &s->ahead[k];
+		memset(p, 0, sizeof *p);
+		if (build(&p->entry, cfg, &msgs[i], now)) {
+			notify_entry_free(&p->entry); /* its handler meets the problem */
+			continue;
+		}
+		p->tag = msgs[i].body;
+		k++;
+	}
+	s->nahead = k;
+	int failed = k ? notify_store_put_many(s, s->ahead, k, &err) : 0;
+	if (failed) /* their handlers store their own, and say why if that fails too */
+		sq_log_debug("storing %d notifications at once: %s failed: %s", k, failed < 0 ? "all" : "some", err.msg);
+	if (failed < 0)
+		ahead_clear(s);
+	for (int i = 0; i < s->nahead; i++)
+		notify_entry_free(&s->ahead[i].entry); /* what the log lines need stays */
+}
+
+/* The answer notify_prepare got for msg, if any: handlers run in batch order,
+ * so the search starts after the last one taken. */
+static const notify_put *taken(notify_store *s, const sq_msg *msg)
+{
+	for (int i = s->ahead_next; i < s->nahead; i++)
+		if (s->ahead[i].tag == msg->body && s->ahead[i].rc >= 0) {
+			s->ahead_next = i + 1;
+			return &s->ahead[i];
+		}
+	return NULL;
+}
+
 sq_outcome notify_handle_send(sq_ctx *ctx, const sq_msg *msg)
 {
+	const notify_put *p = taken(sq_ctx_state(ctx), msg);
 	notify_entry e;
 
+	if (p)
+		return stored(msg, &p->entry, p->rc, p->stream_id);
 	if (notify_entry_from_send(&e, msg->body, msg->message_id, time(NULL)))
 		return sq_retry(ctx, "out of memory building the notification");
 	return store(ctx, msg, &e);
@@ -62,10 +137,13 @@ sq_outcome notify_handle_send(sq_ctx *ctx, const sq_msg *msg)
 sq_outcome notify_handle_event(sq_ctx *ctx, const sq_msg *msg)
 {
 	const sq_config *cfg = sq_ctx_config(ctx);
+	const notify_put *p;
 	notify_entry e;
 
 	if (!notify_event_find(msg->routing_key))
 		return sq_reject(ctx, "shopq sends no notification for %s", msg->routing_key);
+	if ((p = taken(sq_ctx_state(ctx), msg)))
+		return stored(msg, &p->entry, p->rc, p->stream_id);
 	if (notify_entry_from_event(&e, cfg, msg->routing_key, msg->body, msg->message_id, time(NULL),
 				    (size_t)cfg->notify_max_body))
 		return sq_retry(ctx, "out of memory building the notification");

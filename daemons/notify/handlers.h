@@ -10,6 +10,9 @@
 extern const sq_field notify_send_fields[];
 extern const sq_field notify_event_fields[];
 
+/* The prepare hook of every route: stores the batch's entries in Redis with
+ * one pipeline; each handler then takes its answer (or stores its own). */
+void notify_prepare(sq_ctx *ctx, const sq_msg *msgs, int n);
 /* notification.send {user_id, type, title, body, data?} */
 sq_outcome notify_handle_send(sq_ctx *ctx, const sq_msg *msg);
 /* order.confirmed, order.shipped, order.cancelled, payment.failed */

@@ -51,11 +51,11 @@ static void notify_stop(void *state)
 }
 
 static const sq_route routes[] = {
-	{ "notification.send", 0, notify_send_fields, notify_check_send, notify_handle_send, NULL },
-	{ "order.confirmed", 1, notify_event_fields, NULL, notify_handle_event, NULL },
-	{ "order.shipped", 1, notify_event_fields, NULL, notify_handle_event, NULL },
-	{ "order.cancelled", 1, notify_event_fields, NULL, notify_handle_event, NULL },
-	{ "payment.failed", 1, notify_event_fields, NULL, notify_handle_event, NULL },
+	{ "notification.send", 0, notify_send_fields, notify_check_send, notify_handle_send, notify_prepare },
+	{ "order.confirmed", 1, notify_event_fields, NULL, notify_handle_event, notify_prepare },
+	{ "order.shipped", 1, notify_event_fields, NULL, notify_handle_event, notify_prepare },
+	{ "order.cancelled", 1, notify_event_fields, NULL, notify_handle_event, notify_prepare },
+	{ "payment.failed", 1, notify_event_fields, NULL, notify_handle_event, notify_prepare },
 	{ NULL, 0, NULL, NULL, NULL, NULL },
 };
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-// store.c -- the notify Lua script and its call. Redis is outside the
-// runtime's PostgreSQL transaction, so the script's dedup marks are what keep a
-// notification once-only across redeliveries and crashes before the commit.
+// store.c -- the notify Lua script and its calls: one entry, or a batch's in
+// one pipeline. Redis is outside the runtime's PostgreSQL transaction, so the
+// script's dedup marks are what keep a notification once-only across
+// redeliveries and crashes before the commit.
 #include "store.h"
 
 #include <stdio.h>
@@ -49,8 +50,8 @@ int notify_store_init(notify_store *s, const sq_config *cfg, sq_err *err)
 	if (!(s->redis = sq_redis_new(&o)))
 		return sq_err_set(err, "out of memory");
 	sq_redis_script_init(&s->script, notify_store_lua);
-	s->stream_cap = cfg->notify_stream_cap;
-	s->dedup_window_s = cfg->notify_dedup_window_s;
+	snprintf(s->window, sizeof s->window, "%d", cfg->notify_dedup_window_s);
+	snprintf(s->cap, sizeof s->cap, "%d", cfg->notify_stream_cap);
 	return 0;
 }
 
@@ -65,24 +66,45 @@ void notify_store_close(notify_store *s)
 		return;
 	sq_redis_free(s->redis);
 	s->redis = NULL;
+	for (int i = 0; i < s->nahead; i++)
+		notify_entry_free(&s->ahead[i].entry);
+	free(s->ahead);
+	s->ahead = NULL;
+	s->nahead = s->ahead_cap = 0;
+}
+
+/* One entry's script call (keys, then arguments), pointing into k, e and the
+ * store's settings; returns the number of keys. */
+static int call_args(const notify_store *s, const notify_entry *e, notify_keys *k, const char **argv)
+{
+	int nkeys;
+
+	notify_store_keys(k, e);
+	nkeys = k->seen_evt[0] ? 4 : 3;
+	const char *keys4[] = { k->stream, k->unread, k->seen_msg, k->seen_evt };
+	memcpy(argv, keys4, sizeof(const char *) * (size_t)nkeys);
+	const char *args[] = { s->window, s->cap, k->stream, e->id, e->type, e->title, e->body, e->data, e->created_at };
+	memcpy(argv + nkeys, args, sizeof args);
+	return nkeys;
+}
+
+/* The script's answer: NOTIFY_STORED or NOTIFY_DUPLICATE with the stream id,
+ * or -1 for a reply it never gives. */
+static int read_answer(const redisReply *rep, char *ret_stream_id, size_t idlen, sq_err *err)
+{
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 2 || rep->element[0]->type != REDIS_REPLY_INTEGER ||
+	    rep->element[1]->type != REDIS_REPLY_STRING)
+		return sq_err_set(err, "redis: the notify script gave an unexpected reply");
+	snprintf(ret_stream_id, idlen, "%s", rep->element[1]->str);
+	return rep->element[0]->integer == 1 ? NOTIFY_STORED : NOTIFY_DUPLICATE;
 }
 
 int notify_store_put(notify_store *s, const notify_entry *e, char *ret_stream_id, size_t idlen, sq_err *err)
 {
 	notify_keys k;
-	char window[16], cap[16];
+	const char *argv[NOTIFY_CALL_ARGS];
 	redisReply *rep;
-	int rc, nkeys;
-
-	notify_store_keys(&k, e);
-	snprintf(window, sizeof window, "%d", s->dedup_window_s);
-	snprintf(cap, sizeof cap, "%d", s->stream_cap);
-	nkeys = k.seen_evt[0] ? 4 : 3;
-	const char *keys4[] = { k.stream, k.unread, k.seen_msg, k.seen_evt };
-	const char *argv[13];
-	memcpy(argv, keys4, sizeof(const char *) * (size_t)nkeys);
-	const char *args[] = { window, cap, k.stream, e->id, e->type, e->title, e->body, e->data, e->created_at };
-	memcpy(argv + nkeys, args, sizeof args);
+	int rc, nkeys = call_args(s, e, &k, argv);
 
 	for (int tries = 0;; tries++) {
 		int was_connected = sq_redis_is_connected(s->redis);
@@ -95,13 +117,54 @@ int notify_store_put(notify_store *s, const notify_entry *e, char *ret_stream_id
 	}
 	if (rc != SQ_REDIS_OK)
 		return -1;
-	if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 2 || rep->element[0]->type != REDIS_REPLY_INTEGER ||
-	    rep->element[1]->type != REDIS_REPLY_STRING) {
-		freeReplyObject(rep);
-		return sq_err_set(err, "redis: the notify script gave an unexpected reply");
-	}
-	snprintf(ret_stream_id, idlen, "%s", rep->element[1]->str);
-	rc = rep->element[0]->integer == 1 ? NOTIFY_STORED : NOTIFY_DUPLICATE;
+	rc = read_answer(rep, ret_stream_id, idlen, err);
 	freeReplyObject(rep);
+	return rc;
+}
+
+int notify_store_put_many(notify_store *s, notify_put *puts, int n, sq_err *err)
+{
+	notify_keys *k = calloc((size_t)n, sizeof *k);
+	const char **argv = calloc((size_t)n * NOTIFY_CALL_ARGS, sizeof *argv);
+	sq_redis_call *calls = calloc((size_t)n, sizeof *calls);
+	int rc = -1;
+
+	if (!k || !argv || !calls) {
+		sq_err_set(err, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		calls[i].argv = argv + (size_t)i * NOTIFY_CALL_ARGS;
+		calls[i].nkeys = call_args(s, &puts[i].entry, &k[i], calls[i].argv);
+		calls[i].argc = calls[i].nkeys + 9;
+	}
+	for (int tries = 0;; tries++) { /* a stale connection: once more, as notify_store_put */
+		int was_connected = sq_redis_is_connected(s->redis);
+		rc = sq_redis_evalsha_many(s->redis, &s->script, calls, n, err);
+		if (rc != SQ_REDIS_EIO || !was_connected || tries)
+			break;
+		sq_redis_calls_clear(calls, n);
+	}
+	if (rc != SQ_REDIS_OK) {
+		rc = -1;
+		goto out;
+	}
+	rc = 0;
+	for (int i = 0; i < n; i++) {
+		sq_err e;
+		const redisReply *rep = calls[i].reply;
+		if (rep->type == REDIS_REPLY_ERROR)
+			puts[i].rc = sq_err_set(&e, "redis: %.400s", rep->str);
+		else
+			puts[i].rc = read_answer(rep, puts[i].stream_id, sizeof puts[i].stream_id, &e);
+		if (puts[i].rc < 0 && !rc++)
+			*err = e;
+	}
+out:
+	if (calls)
+		sq_redis_calls_clear(calls, n);
+	free(calls);
+	free(argv);
+	free(k);
 	return rc;
 }

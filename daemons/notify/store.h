@@ -14,12 +14,24 @@
 
 #define NOTIFY_STORED 0
 #define NOTIFY_DUPLICATE 1
+#define NOTIFY_CALL_ARGS 13 /* the script's keys (4 at most) and its 9 arguments */
+#define NOTIFY_STREAM_ID_MAX 64
+
+/* One entry of notify_store_put_many and its answer. */
+typedef struct notify_put {
+	notify_entry entry;
+	const void *tag; /* the caller's: which message it came from */
+	int rc;          /* out: NOTIFY_STORED, NOTIFY_DUPLICATE, or -1 (an unexpected reply) */
+	char stream_id[NOTIFY_STREAM_ID_MAX];
+} notify_put;
 
 typedef struct notify_store {
 	sq_redis *redis;
 	sq_redis_script script;
-	int stream_cap;
-	int dedup_window_s;
+	char window[16], cap[16]; /* the dedup window (s) and the stream cap, as the script's arguments */
+	/* the running batch's entries, stored ahead of their handlers */
+	notify_put *ahead;
+	int nahead, ahead_cap, ahead_next;
 } notify_store;
 
 /* The keys of one entry, as the web tier and the script know them. */
@@ -44,5 +56,12 @@ void notify_store_close(notify_store *s);
  * NOTIFY_DUPLICATE (stream id of the entry stored first), or -1 with the
  * reason: Redis unreachable or failing, try again later. */
 int notify_store_put(notify_store *s, const notify_entry *e, char *ret_stream_id, size_t idlen, sq_err *err);
+
+
+/* Stores n entries with one pipeline (one round trip), in order, each with its
+ * answer. Returns 0; or how many got no answer they could use (rc -1, the
+ * first one's reason in err); or -1 with the reason when Redis is unreachable
+ * or failing (which of them got in is unknown; storing them again is safe). */
+int notify_store_put_many(notify_store *s, notify_put *puts, int n, sq_err *err);
 
 #endif
