@@ -65,11 +65,21 @@ typedef struct rt {
 	sq_buf committed_ids;
 	sq_buf sent_ids; /* published and confirmed: deleted with the next transaction */
 	sq_buf sent_param, left_param; /* those lists as array literals ("{7,8}") */
-	/* the savepoint of the message in hand, sent with its handler's first statement */
-	sq_pg_step pending[2];
-	int npending, savepoint_open;
-	int msg_mark; /* out[] when the message in hand started */
-	int *by_id;   /* open_tx's scratch, batch_size long: a batch's indices sorted by message id */
+	/* Steps sent with the next handler statement: the batch's opening (BEGIN,
+	 * the deletion of sent rows, the inbox rows) with the first message's, and
+	 * the savepoint of the message in hand (pending_sp). */
+	sq_pg_step pending[6];
+	int npending, pending_sp, savepoint_open;
+	sq_buf open_ids;             /* the inbox rows' message ids, as an array literal */
+	const char *open_params[2], *del_param;
+	int open_at;                 /* pending[] index of the inbox insert; -1 once answered */
+	int open_failed;             /* the opening failed (why in open_err): the whole transaction goes */
+	sq_err open_err;
+	struct item *items;          /* the transaction's messages, marked fresh by the inbox's answer */
+	int nitems;
+	int spec;                    /* the message whose handler runs before that answer, or -1 */
+	int msg_mark;                /* out[] when the message in hand started */
+	int *by_id;                  /* mark_fresh's scratch, batch_size long: indices sorted by message id */
 } rt;
 
 struct sq_ctx {
@@ -77,7 +87,7 @@ struct sq_ctx {
 	char reason[768];
 };
 
-typedef struct item {
+struct item {
 	amqp_envelope_t env;
 	json_t *body;
 	char message_id[201];
@@ -89,7 +99,8 @@ typedef struct item {
 	int decided; /* outcome final before the transaction (envelope reject) */
 	int fresh;   /* not in the inbox yet: its handler runs */
 	char reason[768];
-} item;
+};
+typedef struct item item;
 
 
 /* ------------------------------------------------------------------ ctx API */
@@ -98,11 +109,24 @@ const sq_config *sq_ctx_config(sq_ctx *ctx) { return &ctx->rt->cfg; }
 void *sq_ctx_state(sq_ctx *ctx) { return ctx->rt->state; }
 static int send_pending(rt *r, sq_pg_step *then, sq_err *e);
 
+/* The message whose handler ran ahead of the inbox's answer was handled
+ * before: its handler must stop (the runtime undoes what it did). */
+static int ahead_was_duplicate(sq_ctx *ctx)
+{
+	rt *r = ctx->rt;
+	if (r->spec < 0 || r->items[r->spec].fresh)
+		return 0;
+	snprintf(ctx->reason, sizeof ctx->reason, "handled before (duplicate)");
+	return 1;
+}
+
 PGconn *sq_ctx_pg(sq_ctx *ctx)
 {
 	sq_err e;
 	if (send_pending(ctx->rt, NULL, &e))
 		snprintf(ctx->reason, sizeof ctx->reason, "database: %s", e.msg);
+	else if (ahead_was_duplicate(ctx))
+		return NULL;
 	return sq_pg_conn(ctx->rt->pg);
 }
 const char *sq_ctx_reason(sq_ctx *ctx) { return ctx->reason; }
@@ -118,6 +142,10 @@ PGresult *sq_query(sq_ctx *ctx, const char *sql, int nparams, const char *const 
 		sq_pg_step q = { .sql = sql, .nparams = nparams, .params = params, .keep = 1 };
 		if (send_pending(r, &q, &e) == 0)
 			res = q.result;
+		if (res && ahead_was_duplicate(ctx)) {
+			PQclear(res);
+			return NULL;
+		}
 	} else {
 		res = sq_pg_query(r->pg, sql, nparams, params, &e);
 	}
@@ -264,7 +292,7 @@ sq_outcome sq_reject(sq_ctx *ctx, const char *fmt, ...)
 static int undo_message(rt *r, sq_err *e)
 {
 	out_truncate(r, r->msg_mark);
-	if (r->npending)
+	if (r->pending_sp)
 		return 0; /* none of its statements reached the database */
 	return sq_pg_exec(r->pg, "ROLLBACK TO SAVEPOINT m", e);
 }
@@ -298,7 +326,7 @@ static int ctx_exec(sq_ctx *ctx, const char *sql)
 		snprintf(ctx->reason, sizeof ctx->reason, "database: %s", e.msg);
 		return -1;
 	}
-	return 0;
+	return ahead_was_duplicate(ctx) ? -1 : 0;
 }
 
 int sq_ctx_begin(sq_ctx *ctx) { return ctx_exec(ctx, "BEGIN"); }
@@ -561,11 +589,15 @@ static int out_arrays(rt *r, sq_buf a[4])
 	return 0;
 }
 
-/* Sends the message's pending savepoint, with the statement then (its result
- * kept there) or alone, before a statement that bypasses sq_query. */
+static void mark_fresh(item *items, int n, PGresult *res, int *order);
+
+/* Sends the pending steps (the batch's opening, the message's savepoint) with
+ * the statement then (its result kept there) or alone, before a statement
+ * that bypasses sq_query. The inbox's answer, when it came with them, marks
+ * the fresh messages. */
 static int send_pending(rt *r, sq_pg_step *then, sq_err *e)
 {
-	sq_pg_step st[3];
+	sq_pg_step st[8];
 	int k = r->npending, rc;
 
 	if (!k)
@@ -574,8 +606,21 @@ static int send_pending(rt *r, sq_pg_step *then, sq_err *e)
 	if (then)
 		st[k++] = *then;
 	r->npending = 0;
-	r->savepoint_open = 1;
+	if (r->pending_sp)
+		r->savepoint_open = 1;
+	r->pending_sp = 0;
 	rc = sq_pg_pipeline(r->pg, st, k, e);
+	if (r->open_at >= 0) {
+		PGresult *res = st[r->open_at].result;
+		r->open_at = -1;
+		if (res) {
+			mark_fresh(r->items, r->nitems, res, r->by_id);
+			PQclear(res);
+		} else {
+			r->open_failed = 1;
+			r->open_err = *e;
+		}
+	}
 	if (then)
 		then->result = st[k - 1].result;
 	return rc;
@@ -591,7 +636,7 @@ static int commit_tx(rt *r, sq_buf *failed, sq_err *e)
 	sq_pg_step st[3];
 	int k = 0, rc = -1, ins = -1;
 
-	r->npending = 0; /* a savepoint not yet sent is not needed: COMMIT ends them all */
+	r->npending = r->pending_sp = 0; /* a savepoint not yet sent is not needed: COMMIT ends them all */
 	if (failed->len) {
 		fp[0] = sq_buf_array_close(failed);
 		st[k++] = (sq_pg_step){ .sql = r->sql_inbox_del, .nparams = 1, .params = fp };
@@ -663,44 +708,41 @@ static void mark_fresh(item *items, int n, PGresult *res, int *order)
 	}
 }
 
-/* Opens the batch's transaction and records every message in the inbox at
- * once (with the deletion of sent outbox rows): one round trip. Marks the
- * messages handled before as duplicates. */
-static int open_tx(rt *r, item *items, int n, sq_err *e)
+/* Queues the opening of the batch's transaction: BEGIN, the deletion of sent
+ * outbox rows, and every message's inbox row at once. It rides with the first
+ * handler statement; the inbox's answer marks the messages handled before. */
+static int queue_open(rt *r, item *items, int n, sq_err *e)
 {
-	sq_buf ids = { 0 };
-	const char *del_param = NULL, *ip[2];
-	sq_pg_step st[3];
-	int k = 0, rc = -1;
+	int k = 0;
 
+	sq_buf_reset(&r->open_ids);
 	for (int i = 0; i < n; i++)
 		if (!items[i].decided)
-			sq_buf_array_add(&ids, items[i].message_id);
-	ip[0] = sq_buf_array_close(&ids);
-	ip[1] = r->d->queue;
-	if (ids.oom) {
-		sq_err_set(e, "out of memory");
-		goto out;
-	}
-	st[k++] = (sq_pg_step){ .sql = sq_pg_sql_begin };
-	k = add_sent_delete(r, st, k, &del_param);
-	st[k++] = (sq_pg_step){ .sql = r->sql_inbox_many, .nparams = 2, .params = ip, .keep = 1 };
-	if (sq_pg_pipeline(r->pg, st, k, e))
-		goto out;
-	PGresult *res = st[k - 1].result;
-	mark_fresh(items, n, res, r->by_id);
-	PQclear(res);
-	rc = 0;
-out:
-	sq_buf_free(&ids);
-	return rc;
+			sq_buf_array_add(&r->open_ids, items[i].message_id);
+	r->open_params[0] = sq_buf_array_close(&r->open_ids);
+	r->open_params[1] = r->d->queue;
+	if (r->open_ids.oom)
+		return sq_err_set(e, "out of memory");
+	r->pending[k++] = (sq_pg_step){ .sql = sq_pg_sql_begin };
+	k = add_sent_delete(r, r->pending, k, &r->del_param);
+	r->open_at = k;
+	r->pending[k++] = (sq_pg_step){ .sql = r->sql_inbox_many, .nparams = 2, .params = r->open_params,
+					 .keep = SQ_PG_KEEP_ALWAYS };
+	r->npending = k;
+	r->items = items;
+	r->nitems = n;
+	return 0;
 }
 
 /* Runs the handlers of items[0..n) in one transaction, a savepoint each. The
- * runtime's own statements travel in pipelines: BEGIN, the deletion of sent
- * outbox rows and the inbox rows of all the messages in one round trip; each
+ * runtime's own statements travel in pipelines with the handlers': BEGIN, the
+ * deletion of sent outbox rows and the inbox rows of all the messages with the
+ * first handler's first statement (that handler runs ahead of the inbox's
+ * answer, and is undone when it says the message was handled before); each
  * message's RELEASE and SAVEPOINT with its handler's first statement; the
- * outbox rows and COMMIT in one at the end. */
+ * outbox rows and COMMIT in one at the end. Unless the daemon's handlers are
+ * sql_first, or for a redelivered message (run alone), the opening goes alone
+ * and the handlers wait for the inbox's answer. */
 static void run_tx(rt *r, item *items, int n)
 {
 	sq_err e;
@@ -721,10 +763,20 @@ static void run_tx(rt *r, item *items, int n)
 		fail_tx(items, n, why);
 		return;
 	}
-	r->savepoint_open = 0;
-	r->npending = 0;
-	if (open_tx(r, items, n, &e))
+	r->savepoint_open = r->npending = r->pending_sp = r->open_failed = 0;
+	r->spec = r->open_at = -1;
+	if (queue_open(r, items, n, &e))
 		goto tx_failed;
+	for (int i = 0; i < n && r->spec < 0; i++)
+		if (!items[i].decided)
+			r->spec = i;
+	if (!r->d->sql_first || items[r->spec].redelivered) {
+		r->spec = -1;
+		if (send_pending(r, NULL, &e))
+			goto tx_failed;
+	} else {
+		items[r->spec].fresh = 1; /* until the inbox answers */
+	}
 	r->buffering = 1;
 	for (int i = 0; i < n; i++) {
 		item *it = &items[i];
@@ -735,10 +787,11 @@ static void run_tx(rt *r, item *items, int n)
 			snprintf(it->reason, sizeof it->reason, "duplicate");
 			continue;
 		}
-		if (!r->npending) { /* sent with the handler's first statement */
+		if (!r->pending_sp) { /* sent with the handler's first statement */
 			if (r->savepoint_open)
 				r->pending[r->npending++] = (sq_pg_step){ .sql = SQL_RELEASE };
 			r->pending[r->npending++] = (sq_pg_step){ .sql = SQL_SAVEPOINT };
+			r->pending_sp = 1;
 		}
 		sq_msg msg = { r->d->queue, it->routing_key, it->message_id, it->body, it->attempt };
 		r->msg_mark = r->nout;
@@ -755,6 +808,22 @@ static void run_tx(rt *r, item *items, int n)
 					   (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 		}
 		snprintf(it->reason, sizeof it->reason, "%s", ctx.reason);
+		if (i == r->spec) { /* it ran ahead of the inbox's answer: have it now */
+			if (r->open_at >= 0)
+				(void)send_pending(r, NULL, &e);
+			r->spec = -1;
+			if (r->open_failed) {
+				e = r->open_err;
+				goto tx_failed;
+			}
+			if (!it->fresh) { /* handled before: nothing to do again */
+				if (undo_message(r, &e))
+					goto tx_failed;
+				it->outcome = SQ_OK;
+				snprintf(it->reason, sizeof it->reason, "duplicate");
+				continue;
+			}
+		}
 		if (it->outcome == SQ_OK && it->redelivered) {
 			const char *ap[] = { it->message_id };
 			PGresult *res = sq_query(&ctx, r->sql_attempt_del, 1, ap);
@@ -787,7 +856,8 @@ static void run_tx(rt *r, item *items, int n)
 	return;
 tx_failed:
 	r->buffering = 0;
-	r->npending = 0;
+	r->npending = r->pending_sp = 0;
+	r->spec = r->open_at = -1;
 	snprintf(why, sizeof why, "database: %s", e.msg);
 	(void)sq_pg_exec(r->pg, "ROLLBACK", &e);
 	out_truncate(r, r->ncommitted);
@@ -1344,6 +1414,7 @@ int sq_daemon_main(int argc, char **argv, const sq_daemon *d)
 	}
 	memset(&r, 0, sizeof r);
 	r.d = d;
+	r.spec = r.open_at = -1;
 	if (sq_config_load(&r.cfg, path, &e)) {
 		fprintf(stderr, "%s\n", e.msg);
 		return 1;
@@ -1398,6 +1469,7 @@ out:
 	sq_buf_free(&r.left_ids);
 	sq_buf_free(&r.sent_param);
 	sq_buf_free(&r.left_param);
+	sq_buf_free(&r.open_ids);
 	sq_config_free(&r.cfg);
 	return rc;
 }

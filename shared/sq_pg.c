@@ -236,6 +236,8 @@ int sq_pg_pipeline(sq_pg *pg, sq_pg_step *steps, int n, sq_err *err)
 		goto broken;
 	if (rc) {
 		for (int i = 0; i < n; i++) {
+			if (steps[i].keep == SQ_PG_KEEP_ALWAYS)
+				continue; /* it ran before the failed step */
 			PQclear(steps[i].result);
 			steps[i].result = NULL;
 		}

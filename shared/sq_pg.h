@@ -30,14 +30,17 @@ typedef struct sq_pg_step {
 	const char *sql;
 	int nparams;
 	const char *const *params;
-	int keep;
+	int keep; /* 1: its result is kept in result; SQ_PG_KEEP_ALWAYS: even when a later step fails */
 	PGresult *result;
 	int prepared; /* internal */
 } sq_pg_step;
 
+#define SQ_PG_KEEP_ALWAYS 2
+
 /* Sends steps[0..n) in one round trip (libpq pipeline mode) and reads every
  * result. 0, or -1 with the first failed step's error (the steps after it are
- * not run; no result is kept). Inside a transaction block a failure leaves the
+ * not run; no result is kept but those of SQ_PG_KEEP_ALWAYS steps that ran
+ * before it). Inside a transaction block a failure leaves the
  * transaction aborted, as with single statements. */
 int sq_pg_pipeline(sq_pg *pg, sq_pg_step *steps, int n, sq_err *err);
 

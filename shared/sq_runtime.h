@@ -47,6 +47,12 @@ typedef struct sq_daemon {
 	const char *db_section; /* config section whose conninfo it uses ("orders") */
 	const char *db_schema;  /* schema of its inbox/outbox/attempts ("sales") */
 	const sq_route *routes; /* terminated by a NULL routing_key */
+	/* Every handler sends its first statement before doing anything outside
+	 * its transaction (a provider call, Redis, a log line). Then the first
+	 * handler of a batch runs ahead of the inbox's answer, its statement
+	 * riding with the transaction's opening (one round trip fewer per batch),
+	 * and is undone when the inbox says the message was handled before. */
+	int sql_first;
 	/* optional: module-specific validation (also run by --check-config);
 	 * err says "file:line: problem" */
 	int (*check)(const sq_config *cfg, sq_err *err);

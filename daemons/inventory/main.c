@@ -19,6 +19,7 @@ int main(int argc, char **argv)
 		.db_section = "inventory",
 		.db_schema = "catalog",
 		.routes = routes,
+		.sql_first = 1,
 	};
 	return sq_daemon_main(argc, argv, &d);
 }

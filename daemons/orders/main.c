@@ -24,6 +24,7 @@ int main(int argc, char **argv)
 		.db_section = "orders",
 		.db_schema = "sales",
 		.routes = routes,
+		.sql_first = 1,
 	};
 	return sq_daemon_main(argc, argv, &d);
 }

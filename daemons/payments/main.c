@@ -61,6 +61,7 @@ int main(int argc, char **argv)
 		.db_section = "payments_db",
 		.db_schema = "payments",
 		.routes = routes,
+		.sql_first = 1,
 		.start = payments_start,
 		.stop = payments_stop,
 	};

@@ -85,6 +85,7 @@ int main(int argc, char **argv)
 		.db_section = "scheduler",
 		.db_schema = "scheduler",
 		.routes = routes,
+		.sql_first = 1,
 		.check = sched_check,
 		.start = sched_start,
 		.stop = sched_stop,

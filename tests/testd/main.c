@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // main.c -- shopq-testd, the tiny daemon the runtime's integration tests drive:
 // `test.apply` records one effect row and emits `test.applied` (and, asked to,
-// a command), and can be told to fail transiently, fail always, sleep, or crash
-// the process.
+// a command), and can be told to fail transiently (in a statement too), fail
+// always, sleep, or crash the process.
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,6 +17,7 @@ static const sq_field apply_fields[] = {
 	{ "crash", SQ_F_INT, 0, 0, 1 },
 	{ "require_flag", SQ_F_STRING, 0, 1, 100 },
 	{ "send", SQ_F_STRING, 0, 1, 100 }, /* a command's routing key: sent with the effect */
+	{ "fail_sql", SQ_F_INT, 0, 0, 100 }, /* attempts whose first statement fails */
 	{ NULL, 0, 0, 0, 0 },
 };
 
@@ -33,6 +34,11 @@ static sq_outcome handle_apply(sq_ctx *ctx, const sq_msg *msg)
 
 	if (opt_int(msg->body, "crash"))
 		abort(); /* a poison message: the process dies while handling it */
+	if (msg->attempt <= opt_int(msg->body, "fail_sql")) {
+		if ((r = sq_query(ctx, "SELECT 1 / 0", 0, NULL)))
+			PQclear(r);
+		return sq_ctx_fail(ctx);
+	}
 	if (opt_int(msg->body, "fail_always"))
 		return sq_retry(ctx, "test failure that never passes");
 	const char *flag = json_string_value(json_object_get(msg->body, "require_flag"));
@@ -101,6 +107,7 @@ int main(int argc, char **argv)
 		.db_section = "testd",
 		.db_schema = "testd",
 		.routes = routes,
+		.sql_first = 1,
 		.start = testd_start,
 	};
 	return sq_daemon_main(argc, argv, &d);
