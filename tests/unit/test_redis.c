@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // test_redis.c -- sq_redis without a Redis server: options from the config,
 // a refused connection, a peer that never answers (timeout), and the short
-// backoff that makes further calls fail at once instead of waiting again.
+// backoff that makes further calls (single or pipelined) fail at once instead
+// of waiting again.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -91,6 +92,11 @@ static void test_refused_then_backoff(void **state)
 	const char *argv[] = { "k" };
 	assert_int_equal(sq_redis_evalsha(r, &s, 1, 1, argv, NULL, &rep, &e), SQ_REDIS_EIO);
 	assert_null(rep);
+	sq_redis_call calls[2] = { { 1, 1, argv, (redisReply *)1 }, { 1, 1, argv, (redisReply *)1 } };
+	assert_int_equal(sq_redis_evalsha_many(r, &s, calls, 2, &e), SQ_REDIS_EIO);
+	assert_null(calls[0].reply); /* no reply, nothing to free */
+	assert_null(calls[1].reply);
+	sq_redis_calls_clear(calls, 2);
 	assert_true(now_ms() - t0 < 50);
 	sq_redis_free(r);
 	close(fd);
