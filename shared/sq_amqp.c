@@ -323,6 +323,28 @@ int sq_amqp_get(sq_amqp *a, const char *queue, amqp_message_t *msg, uint64_t *re
 	return reply_err(r, "basic.get body", err) ? -1 : 1;
 }
 
+amqp_table_entry_t *sq_amqp_copy_headers(const amqp_basic_properties_t *p, const char *routing_key, int extra,
+					 int *ret_n)
+{
+	const amqp_table_t *old = (p->_flags & AMQP_BASIC_HEADERS_FLAG) ? &p->headers : NULL;
+	int nold = old ? old->num_entries : 0, n = 0;
+	amqp_table_entry_t *e = calloc((size_t)nold + 1 + (size_t)extra, sizeof *e);
+
+	if (!e)
+		return NULL;
+	for (int i = 0; i < nold; i++) {
+		amqp_bytes_t k = old->entries[i].key;
+		if (k.len >= 8 && memcmp(k.bytes, "x-shopq-", 8) == 0)
+			continue;
+		e[n++] = old->entries[i];
+	}
+	e[n].key = amqp_cstring_bytes("x-shopq-routing-key");
+	e[n].value.kind = AMQP_FIELD_KIND_UTF8;
+	e[n++].value.value.bytes = amqp_cstring_bytes(routing_key);
+	*ret_n = n;
+	return e;
+}
+
 int sq_amqp_publish_props(sq_amqp *a, const char *exchange, const char *key,
 			  const amqp_basic_properties_t *props, const void *body, size_t len, sq_err *err)
 {

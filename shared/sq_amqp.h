@@ -45,6 +45,12 @@ int sq_amqp_publish(sq_amqp *a, const char *exchange, const char *key, const cha
 		    const amqp_table_t *headers, const void *body, size_t len, sq_err *err);
 /* Same, with the full property set given (keeps the original properties when
  * retrying or dead-lettering). */
+/* The headers of a copy of a message (a retry, a dead letter, a replay):
+ * those of p but the x-shopq- ones the runtime writes itself, then
+ * x-shopq-routing-key = routing_key, with room for extra more entries. *ret_n
+ * counts the entries so far. NULL when out of memory; the caller frees it. */
+amqp_table_entry_t *sq_amqp_copy_headers(const amqp_basic_properties_t *p, const char *routing_key, int extra,
+					 int *ret_n);
 int sq_amqp_publish_props(sq_amqp *a, const char *exchange, const char *key,
 			  const amqp_basic_properties_t *props, const void *body, size_t len, sq_err *err);
 /* Waits until every publish so far is confirmed. -1 on a nack, a timeout or a

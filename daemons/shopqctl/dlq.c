@@ -74,21 +74,11 @@ static const char *who(void)
 static int republish(sq_amqp *a, const char *queue, const amqp_message_t *m, const char *routing_key, sq_err *e)
 {
 	amqp_basic_properties_t p = m->properties;
-	const amqp_table_t *old = (p._flags & AMQP_BASIC_HEADERS_FLAG) ? &p.headers : NULL;
-	amqp_table_entry_t *ent = calloc((size_t)(old ? old->num_entries : 0) + 1, sizeof *ent);
-	int n = 0, rc;
+	int n, rc;
+	amqp_table_entry_t *ent = sq_amqp_copy_headers(&p, routing_key, 0, &n);
 
 	if (!ent)
 		return sq_err_set(e, "out of memory");
-	for (int i = 0; old && i < old->num_entries; i++) {
-		amqp_bytes_t k = old->entries[i].key;
-		if (k.len >= 8 && memcmp(k.bytes, "x-shopq-", 8) == 0)
-			continue;
-		ent[n++] = old->entries[i];
-	}
-	ent[n].key = amqp_cstring_bytes("x-shopq-routing-key");
-	ent[n].value.kind = AMQP_FIELD_KIND_UTF8;
-	ent[n++].value.value.bytes = amqp_cstring_bytes(routing_key);
 	p._flags |= AMQP_BASIC_HEADERS_FLAG;
 	p.headers.num_entries = n;
 	p.headers.entries = ent;

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: MIT
+// sq_settle.c -- after the commit: the batch's messages published, retries
+// and dead letters sent with their reasons (all with confirms), then the batch
+// acked at once.
+#include "sq_rt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sq_log.h"
+#include "sq_metrics.h"
+
+static int publish_copy(rt *r, item *it, const char *queue, int attempt, int final_attempts, sq_err *err)
+{
+	amqp_basic_properties_t p = it->env.message.properties;
+	int n, rc;
+	amqp_table_entry_t *e = sq_amqp_copy_headers(&p, it->routing_key, 4, &n);
+
+	if (!e)
+		return sq_err_set(err, "out of memory");
+	e[n].key = amqp_cstring_bytes(final_attempts ? "x-shopq-error" : "x-shopq-last-error");
+	e[n].value.kind = AMQP_FIELD_KIND_UTF8;
+	e[n++].value.value.bytes = amqp_cstring_bytes(it->reason);
+	e[n].key = amqp_cstring_bytes(final_attempts ? "x-shopq-attempts" : "x-shopq-attempt");
+	e[n].value.kind = AMQP_FIELD_KIND_I32;
+	e[n++].value.value.i32 = final_attempts ? final_attempts : attempt;
+	if (final_attempts) {
+		e[n].key = amqp_cstring_bytes("x-shopq-failed-at");
+		e[n].value.kind = AMQP_FIELD_KIND_I64;
+		e[n++].value.value.i64 = (int64_t)time(NULL);
+	}
+	e[n].key = amqp_cstring_bytes("x-shopq-queue");
+	e[n].value.kind = AMQP_FIELD_KIND_UTF8;
+	e[n++].value.value.bytes = amqp_cstring_bytes(r->d->queue);
+	p._flags |= AMQP_BASIC_HEADERS_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG;
+	p.delivery_mode = 2;
+	p.headers.num_entries = n;
+	p.headers.entries = e;
+	rc = sq_amqp_publish_props(r->pub, "", queue, &p, it->env.message.body.bytes, it->env.message.body.len,
+				   err);
+	free(e);
+	return rc;
+}
+
+static void count_outcome(rt *r, const char *outcome)
+{
+	char labels[200];
+	if (!sq_metrics_enabled())
+		return;
+	snprintf(labels, sizeof labels, "queue=\"%s\",outcome=\"%s\"", r->d->queue, outcome);
+	sq_metrics_inc("shopq_messages_total", labels, 1);
+}
+
+/* Publishes the batch's messages, its retries and dead letters, waits for
+ * their confirms, then acks the batch at once. */
+int sq_rt_settle(rt *r, item *items, int n, sq_err *err)
+{
+	if (sq_rt_publish_committed(r, err))
+		return -1;
+	for (int i = 0; i < n; i++) {
+		item *it = &items[i];
+		const char *mid = it->message_id[0] ? it->message_id : "(none)";
+		if (it->outcome == SQ_OK) {
+			count_outcome(r, strcmp(it->reason, "duplicate") == 0 ? "duplicate" : "ok");
+			continue;
+		}
+		if (it->outcome == SQ_RETRY) {
+			int tier = sq_retry_tier(&r->cfg.retry, it->attempt);
+			if (tier >= 0) {
+				sq_log_info("queue=%s message_id=%s attempt=%d: retry in %d s: %s", r->d->queue, mid,
+					    it->attempt, r->cfg.retry.delays_s[tier], it->reason);
+				if (publish_copy(r, it, r->retry_q[tier], it->attempt + 1, 0, err))
+					return -1;
+				count_outcome(r, "retried");
+				continue;
+			}
+			char last[sizeof it->reason];
+			memcpy(last, it->reason, sizeof last);
+			snprintf(it->reason, sizeof it->reason, "gave up after %d attempts: %.700s", it->attempt, last);
+		}
+		sq_log_warn("queue=%s message_id=%s attempt=%d: dead-lettered: %s", r->d->queue, mid, it->attempt,
+			    it->reason);
+		if (publish_copy(r, it, r->dead_q, it->attempt, it->attempt, err))
+			return -1;
+		count_outcome(r, "dead_lettered");
+	}
+	int rc = sq_amqp_wait_confirms(r->pub, r->cfg.amqp_confirm_timeout_ms, err);
+	if (rc)
+		return rc;
+	sq_crash_point("outbox_before_delete");
+	sq_rt_committed_sent(r);
+	return sq_amqp_ack(r->cons, items[n - 1].env.delivery_tag, 1, err);
+}
