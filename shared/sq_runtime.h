@@ -76,9 +76,12 @@ int sq_daemon_main(int argc, char **argv, const sq_daemon *d);
 /* ---- for handlers ---- */
 const sq_config *sq_ctx_config(sq_ctx *ctx);
 void *sq_ctx_state(sq_ctx *ctx);
+/* The daemon's connection, the message's pending statements sent; NULL when
+ * the message turned out to be handled before (its handler must stop). */
 PGconn *sq_ctx_pg(sq_ctx *ctx);
 /* A prepared query inside the message's transaction; NULL on error with the
- * reason kept in ctx (return sq_ctx_fail(ctx) then). */
+ * reason kept in ctx (return sq_ctx_fail(ctx) then), or when the message
+ * turned out to be handled before (the runtime then undoes the handler). */
 PGresult *sq_query(sq_ctx *ctx, const char *sql, int nparams, const char *const *params);
 /* Runs sql and returns the first column of the first row as a long long
  * (*ret_found = 0 when no row). -1 on error (reason kept). */
