@@ -41,6 +41,7 @@ typedef struct sq_config {
 	char *log_level;
 	/* runtime */
 	int batch_size;
+	int batch_linger_ms; /* how long a batch may wait to fill after its first delivery */
 	sq_retry_policy retry;
 	int poison_limit;
 	int outbox_window;

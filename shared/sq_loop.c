@@ -183,16 +183,32 @@ static void reload(rt *r)
 	sq_sd_ready("reloaded");
 }
 
+static long elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long)(t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* Takes up to max deliveries: waits wait_ms for the first, then takes what is
+ * ready, waiting up to runtime.batch_linger_ms from the first for the batch
+ * to fill. */
 static int collect(rt *r, item *items, int max, int wait_ms, sq_err *err)
 {
 	int n = 0, got;
+	struct timespec t0;
 
 	got = sq_amqp_next(r->cons, wait_ms, &items[0].env, err);
 	if (got <= 0)
 		return got;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	n = 1;
-	while (n < max && (got = sq_amqp_next(r->cons, 0, &items[n].env, err)) == 1)
+	while (n < max) {
+		long left = r->cfg.batch_linger_ms - elapsed_ms(&t0);
+		if ((got = sq_amqp_next(r->cons, left > 0 ? (int)left : 0, &items[n].env, err)) != 1)
+			break;
 		n++;
+	}
 	return got < 0 ? -(n + 1) : n; /* broken after n: handle none, reconnect */
 }
 
