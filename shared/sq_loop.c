@@ -201,10 +201,11 @@ static int collect(rt *r, item *items, int max, int wait_ms, sq_err *err)
 	got = sq_amqp_next(r->cons, wait_ms, &items[0].env, err);
 	if (got <= 0)
 		return got;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (r->cfg.batch_linger_ms)
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 	n = 1;
 	while (n < max) {
-		long left = r->cfg.batch_linger_ms - elapsed_ms(&t0);
+		long left = r->cfg.batch_linger_ms ? r->cfg.batch_linger_ms - elapsed_ms(&t0) : 0;
 		if ((got = sq_amqp_next(r->cons, left > 0 ? (int)left : 0, &items[n].env, err)) != 1)
 			break;
 		n++;

@@ -283,73 +283,40 @@ int sq_redis_script_load(sq_redis *r, sq_redis_script *s, sq_err *err)
 	return SQ_REDIS_OK;
 }
 
-int sq_redis_evalsha(sq_redis *r, sq_redis_script *s, int nkeys, int argc, const char **argv,
-		     const size_t *argvlen, redisReply **ret_reply, sq_err *err)
+/* Appends one EVALSHA to the connection's output buffer. */
+static int append_evalsha(sq_redis *r, const sq_redis_script *s, const sq_redis_call *c, sq_err *err)
 {
-	const char **v = NULL;
-	size_t *vl = NULL;
+	const char *sv[3 + SQ_REDIS_CALL_ARGS_MAX], **v = sv;
+	size_t svl[3 + SQ_REDIS_CALL_ARGS_MAX], *vl = svl;
 	char nk[16];
-	redisReply *rep = NULL;
-	int rc;
+	int rc = 0;
 
-	*ret_reply = NULL;
-	if (!s->sha[0] && (rc = sq_redis_script_load(r, s, err)) != SQ_REDIS_OK)
-		return rc;
-	v = malloc(((size_t)argc + 3) * sizeof *v);
-	vl = malloc(((size_t)argc + 3) * sizeof *vl);
-	if (!v || !vl) {
-		sq_err_set(err, "redis: out of memory");
-		rc = SQ_REDIS_EIO;
-		goto out;
+	if (c->argc > SQ_REDIS_CALL_ARGS_MAX) { /* rare (a job's long key lists): on the heap */
+		v = malloc(((size_t)c->argc + 3) * sizeof *v);
+		vl = malloc(((size_t)c->argc + 3) * sizeof *vl);
+		if (!v || !vl) {
+			rc = sq_err_set(err, "redis: out of memory");
+			goto out;
+		}
 	}
-	snprintf(nk, sizeof nk, "%d", nkeys);
+	snprintf(nk, sizeof nk, "%d", c->nkeys);
 	v[0] = "EVALSHA";
 	v[1] = s->sha;
 	v[2] = nk;
 	for (int i = 0; i < 3; i++)
 		vl[i] = strlen(v[i]);
-	for (int i = 0; i < argc; i++) {
-		v[i + 3] = argv[i];
-		vl[i + 3] = argvlen ? argvlen[i] : strlen(argv[i]);
-	}
-	for (int tries = 0; tries < 2; tries++) {
-		if ((rc = exec_argv(r, argc + 3, v, vl, &rep, err)) != SQ_REDIS_OK)
-			goto out;
-		if (rep->type != REDIS_REPLY_ERROR || strncmp(rep->str, "NOSCRIPT", 8) != 0 || tries)
-			break;
-		/* Redis restarted or flushed its script cache: load it again, once */
-		freeReplyObject(rep);
-		rep = NULL;
-		if ((rc = sq_redis_script_load(r, s, err)) != SQ_REDIS_OK)
-			goto out;
-	}
-	rc = finish(rep, ret_reply, err);
-out:
-	free(v);
-	free(vl);
-	return rc;
-}
-
-/* Appends one EVALSHA to the connection's output buffer. */
-static int append_evalsha(sq_redis *r, const sq_redis_script *s, const sq_redis_call *c, sq_err *err)
-{
-	const char *v[3 + SQ_REDIS_CALL_ARGS_MAX];
-	size_t vl[3 + SQ_REDIS_CALL_ARGS_MAX];
-	char nk[16];
-
-	if (c->argc > SQ_REDIS_CALL_ARGS_MAX)
-		return sq_err_set(err, "redis: %d arguments is more than a pipelined call takes", c->argc);
-	snprintf(nk, sizeof nk, "%d", c->nkeys);
-	v[0] = "EVALSHA";
-	v[1] = s->sha;
-	v[2] = nk;
-	for (int i = 0; i < c->argc; i++)
+	for (int i = 0; i < c->argc; i++) {
 		v[i + 3] = c->argv[i];
-	for (int i = 0; i < c->argc + 3; i++)
-		vl[i] = strlen(v[i]);
+		vl[i + 3] = c->argvlen ? c->argvlen[i] : strlen(c->argv[i]);
+	}
 	if (redisAppendCommandArgv(r->c, c->argc + 3, v, vl) != REDIS_OK)
-		return sq_err_set(err, "redis: out of memory");
-	return 0;
+		rc = sq_err_set(err, "redis: out of memory");
+out:
+	if (v != sv) {
+		free(v);
+		free(vl);
+	}
+	return rc;
 }
 
 static int is_noscript(const redisReply *rep)
@@ -397,6 +364,20 @@ int sq_redis_evalsha_many(sq_redis *r, sq_redis_script *s, sq_redis_call *calls,
 			return rc;
 	}
 	return SQ_REDIS_OK;
+}
+
+int sq_redis_evalsha(sq_redis *r, sq_redis_script *s, int nkeys, int argc, const char **argv,
+		     const size_t *argvlen, redisReply **ret_reply, sq_err *err)
+{
+	sq_redis_call c = { nkeys, argc, argv, argvlen, NULL };
+	int rc = sq_redis_evalsha_many(r, s, &c, 1, err);
+
+	*ret_reply = NULL;
+	if (rc != SQ_REDIS_OK) {
+		sq_redis_calls_clear(&c, 1);
+		return rc;
+	}
+	return finish(c.reply, ret_reply, err);
 }
 
 void sq_redis_calls_clear(sq_redis_call *calls, int n)

@@ -15,7 +15,6 @@
 #define SQ_REDIS_OK 0
 #define SQ_REDIS_EIO (-1)    /* unreachable, timed out or connection lost: try again later */
 #define SQ_REDIS_EREPLY (-2) /* Redis answered with an error reply (kept in err); connection kept */
-#define SQ_REDIS_CALL_ARGS_MAX 32 /* arguments (keys included) of one pipelined call */
 
 typedef struct sq_redis sq_redis;
 
@@ -73,9 +72,11 @@ int sq_redis_evalsha(sq_redis *r, sq_redis_script *s, int nkeys, int argc, const
 		     const size_t *argvlen, redisReply **ret_reply, sq_err *err);
 
 /* One EVALSHA of a pipeline: argv holds the nkeys keys then the arguments. */
+#define SQ_REDIS_CALL_ARGS_MAX 32 /* arguments built on the stack; more go on the heap */
 typedef struct sq_redis_call {
 	int nkeys, argc;
 	const char **argv;
+	const size_t *argvlen; /* NULL: the arguments are C strings */
 	redisReply *reply; /* out: its reply, error replies included (the caller frees); NULL when none came */
 } sq_redis_call;
 

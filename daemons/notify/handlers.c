@@ -44,19 +44,6 @@ static sq_outcome stored(const sq_msg *msg, const notify_entry *e, int rc, const
 	return SQ_OK;
 }
 
-static sq_outcome store(sq_ctx *ctx, const sq_msg *msg, notify_entry *e)
-{
-	notify_store *s = sq_ctx_state(ctx);
-	char sid[NOTIFY_STREAM_ID_MAX];
-	sq_err err;
-	int rc = notify_store_put(s, e, sid, sizeof sid, &err);
-
-	if (rc >= 0)
-		stored(msg, e, rc, sid);
-	notify_entry_free(e);
-	return rc < 0 ? sq_retry(ctx, "%s", err.msg) : SQ_OK;
-}
-
 /* Builds msg's entry; -1 when out of memory or when shopq sends no
  * notification for its routing key. */
 static int build(notify_entry *e, const sq_config *cfg, const sq_msg *msg, time_t now)
@@ -65,6 +52,24 @@ static int build(notify_entry *e, const sq_config *cfg, const sq_msg *msg, time_
 		return notify_entry_from_send(e, msg->body, msg->message_id, now);
 	return notify_entry_from_event(e, cfg, msg->routing_key, msg->body, msg->message_id, now,
 				       (size_t)cfg->notify_max_body);
+}
+
+/* Stores msg's entry by itself (none came from notify_prepare). */
+static sq_outcome store(sq_ctx *ctx, const sq_msg *msg)
+{
+	notify_put p = { 0 };
+	sq_err err;
+	int rc;
+
+	if (build(&p.entry, sq_ctx_config(ctx), msg, time(NULL))) {
+		notify_entry_free(&p.entry);
+		return sq_retry(ctx, "out of memory building the notification");
+	}
+	rc = notify_store_put_many(sq_ctx_state(ctx), &p, 1, &err);
+	if (rc == 0)
+		stored(msg, &p.entry, p.rc, p.stream_id);
+	notify_entry_free(&p.entry);
+	return rc ? sq_retry(ctx, "%s", err.msg) : SQ_OK;
 }
 
 static void ahead_clear(notify_store *s)
@@ -122,30 +127,20 @@ static const notify_put *taken(notify_store *s, const sq_msg *msg)
 	return NULL;
 }
 
-sq_outcome notify_handle_send(sq_ctx *ctx, const sq_msg *msg)
+/* A notification.send or an event: its answer from the batch's pipeline, or
+ * stored by itself. */
+static sq_outcome handle(sq_ctx *ctx, const sq_msg *msg)
 {
 	const notify_put *p = taken(sq_ctx_state(ctx), msg);
-	notify_entry e;
 
-	if (p)
-		return stored(msg, &p->entry, p->rc, p->stream_id);
-	if (notify_entry_from_send(&e, msg->body, msg->message_id, time(NULL)))
-		return sq_retry(ctx, "out of memory building the notification");
-	return store(ctx, msg, &e);
+	return p ? stored(msg, &p->entry, p->rc, p->stream_id) : store(ctx, msg);
 }
+
+sq_outcome notify_handle_send(sq_ctx *ctx, const sq_msg *msg) { return handle(ctx, msg); }
 
 sq_outcome notify_handle_event(sq_ctx *ctx, const sq_msg *msg)
 {
-	const sq_config *cfg = sq_ctx_config(ctx);
-	const notify_put *p;
-	notify_entry e;
-
 	if (!notify_event_find(msg->routing_key))
 		return sq_reject(ctx, "shopq sends no notification for %s", msg->routing_key);
-	if ((p = taken(sq_ctx_state(ctx), msg)))
-		return stored(msg, &p->entry, p->rc, p->stream_id);
-	if (notify_entry_from_event(&e, cfg, msg->routing_key, msg->body, msg->message_id, time(NULL),
-				    (size_t)cfg->notify_max_body))
-		return sq_retry(ctx, "out of memory building the notification");
-	return store(ctx, msg, &e);
+	return handle(ctx, msg);
 }

@@ -88,38 +88,17 @@ static int call_args(const notify_store *s, const notify_entry *e, notify_keys *
 	return nkeys;
 }
 
-/* The script's answer: NOTIFY_STORED or NOTIFY_DUPLICATE with the stream id,
- * or -1 for a reply it never gives. */
-static int read_answer(const redisReply *rep, char *ret_stream_id, size_t idlen, sq_err *err)
+/* The script's answer for p: NOTIFY_STORED or NOTIFY_DUPLICATE with the
+ * stream id, or -1 for an error reply or one it never gives. */
+static int read_answer(const redisReply *rep, notify_put *p, sq_err *err)
 {
+	if (rep->type == REDIS_REPLY_ERROR)
+		return sq_err_set(err, "redis: %.400s", rep->str);
 	if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 2 || rep->element[0]->type != REDIS_REPLY_INTEGER ||
 	    rep->element[1]->type != REDIS_REPLY_STRING)
 		return sq_err_set(err, "redis: the notify script gave an unexpected reply");
-	snprintf(ret_stream_id, idlen, "%s", rep->element[1]->str);
+	snprintf(p->stream_id, sizeof p->stream_id, "%s", rep->element[1]->str);
 	return rep->element[0]->integer == 1 ? NOTIFY_STORED : NOTIFY_DUPLICATE;
-}
-
-int notify_store_put(notify_store *s, const notify_entry *e, char *ret_stream_id, size_t idlen, sq_err *err)
-{
-	notify_keys k;
-	const char *argv[NOTIFY_CALL_ARGS];
-	redisReply *rep;
-	int rc, nkeys = call_args(s, e, &k, argv);
-
-	for (int tries = 0;; tries++) {
-		int was_connected = sq_redis_is_connected(s->redis);
-		rc = sq_redis_evalsha(s->redis, &s->script, nkeys, nkeys + 9, argv, NULL, &rep, err);
-		/* A connection that went stale (Redis restarted, an idle timeout)
-		 * fails the first call on it. The script is idempotent through its
-		 * dedup marks, so it may run once more on a fresh connection. */
-		if (rc != SQ_REDIS_EIO || !was_connected || tries)
-			break;
-	}
-	if (rc != SQ_REDIS_OK)
-		return -1;
-	rc = read_answer(rep, ret_stream_id, idlen, err);
-	freeReplyObject(rep);
-	return rc;
 }
 
 int notify_store_put_many(notify_store *s, notify_put *puts, int n, sq_err *err)
@@ -138,8 +117,11 @@ int notify_store_put_many(notify_store *s, notify_put *puts, int n, sq_err *err)
 		calls[i].nkeys = call_args(s, &puts[i].entry, &k[i], calls[i].argv);
 		calls[i].argc = calls[i].nkeys + 9;
 	}
-	for (int tries = 0;; tries++) { /* a stale connection: once more, as notify_store_put */
+	for (int tries = 0;; tries++) {
 		int was_connected = sq_redis_is_connected(s->redis);
+		/* A connection that went stale (Redis restarted, an idle timeout)
+		 * fails the first call on it. The script is idempotent through its
+		 * dedup marks, so the calls may run once more on a fresh connection. */
 		rc = sq_redis_evalsha_many(s->redis, &s->script, calls, n, err);
 		if (rc != SQ_REDIS_EIO || !was_connected || tries)
 			break;
@@ -152,12 +134,7 @@ int notify_store_put_many(notify_store *s, notify_put *puts, int n, sq_err *err)
 	rc = 0;
 	for (int i = 0; i < n; i++) {
 		sq_err e;
-		const redisReply *rep = calls[i].reply;
-		if (rep->type == REDIS_REPLY_ERROR)
-			puts[i].rc = sq_err_set(&e, "redis: %.400s", rep->str);
-		else
-			puts[i].rc = read_answer(rep, puts[i].stream_id, sizeof puts[i].stream_id, &e);
-		if (puts[i].rc < 0 && !rc++)
+		if ((puts[i].rc = read_answer(calls[i].reply, &puts[i], &e)) < 0 && !rc++)
 			*err = e;
 	}
 out:

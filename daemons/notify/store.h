@@ -52,12 +52,6 @@ int notify_store_init(notify_store *s, const sq_config *cfg, sq_err *err);
 int notify_store_load(notify_store *s, sq_err *err);
 void notify_store_close(notify_store *s);
 
-/* NOTIFY_STORED (stream id of the new entry in ret_stream_id),
- * NOTIFY_DUPLICATE (stream id of the entry stored first), or -1 with the
- * reason: Redis unreachable or failing, try again later. */
-int notify_store_put(notify_store *s, const notify_entry *e, char *ret_stream_id, size_t idlen, sq_err *err);
-
-
 /* Stores n entries with one pipeline (one round trip), in order, each with its
  * answer. Returns 0; or how many got no answer they could use (rc -1, the
  * first one's reason in err); or -1 with the reason when Redis is unreachable

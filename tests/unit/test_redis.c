@@ -92,7 +92,8 @@ static void test_refused_then_backoff(void **state)
 	const char *argv[] = { "k" };
 	assert_int_equal(sq_redis_evalsha(r, &s, 1, 1, argv, NULL, &rep, &e), SQ_REDIS_EIO);
 	assert_null(rep);
-	sq_redis_call calls[2] = { { 1, 1, argv, (redisReply *)1 }, { 1, 1, argv, (redisReply *)1 } };
+	sq_redis_call calls[2] = { { .nkeys = 1, .argc = 1, .argv = argv, .reply = (redisReply *)1 },
+				   { .nkeys = 1, .argc = 1, .argv = argv, .reply = (redisReply *)1 } };
 	assert_int_equal(sq_redis_evalsha_many(r, &s, calls, 2, &e), SQ_REDIS_EIO);
 	assert_null(calls[0].reply); /* no reply, nothing to free */
 	assert_null(calls[1].reply);
