@@ -458,27 +458,31 @@ static long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-int sq_amqp_wait_confirms(sq_amqp *a, int timeout_ms, sq_err *err)
+/* Reads confirm frames until every publish up to tag upto is confirmed, or,
+ * with wait_ms 0, until no frame is waiting. 0; 1 when the deadline passed
+ * first; -1 when the connection broke. */
+static int read_confirms(sq_amqp *a, uint64_t upto, int wait_ms, sq_err *err)
 {
-	long deadline = now_ms() + timeout_ms;
+	long deadline = now_ms() + wait_ms;
 
-	if (!a->confirm)
-		return 0;
 	cork(a, 0);
-	/* the confirms decoded by earlier waits live in the connection's frame
+	/* the confirms decoded by earlier reads live in the connection's frame
 	 * pool: released here, or a publishing connection grows for ever */
 	amqp_maybe_release_buffers(a->conn);
-	while (a->acked_upto + 1 < a->next_tag) {
-		long left = deadline - now_ms();
+	while (!wait_ms || a->acked_upto < upto) {
+		long left = wait_ms ? deadline - now_ms() : 0;
 		amqp_frame_t f;
 		int st;
 
-		if (left <= 0)
-			return sq_err_set(err, "no publisher confirm within %d ms", timeout_ms);
+		if (wait_ms && left <= 0)
+			return 1;
 		st = amqp_simple_wait_frame_noblock(a->conn, &f,
 						    &(struct timeval){ left / 1000, (left % 1000) * 1000 });
-		if (st == AMQP_STATUS_TIMEOUT)
+		if (st == AMQP_STATUS_TIMEOUT) {
+			if (!wait_ms)
+				return 0;
 			continue;
+		}
 		if (st != AMQP_STATUS_OK)
 			return status_err(st, "waiting for publisher confirms", err);
 		if (f.frame_type != AMQP_FRAME_METHOD)
@@ -507,6 +511,12 @@ int sq_amqp_wait_confirms(sq_amqp *a, int timeout_ms, sq_err *err)
 			break;
 		}
 	}
+	return 0;
+}
+
+/* Reports (and forgets) a nack or a returned message seen since the last report. */
+static int take_refusals(sq_amqp *a, sq_err *err)
+{
 	if (a->nacked) {
 		a->nacked = 0;
 		a->returned = 0;
@@ -519,4 +529,41 @@ int sq_amqp_wait_confirms(sq_amqp *a, int timeout_ms, sq_err *err)
 		return SQ_AMQP_UNROUTED;
 	}
 	return 0;
+}
+
+int sq_amqp_wait_confirms(sq_amqp *a, int timeout_ms, sq_err *err)
+{
+	int rc;
+
+	if (!a->confirm)
+		return 0;
+	if ((rc = read_confirms(a, a->next_tag - 1, timeout_ms > 0 ? timeout_ms : 1, err)) < 0)
+		return -1;
+	if (rc)
+		return sq_err_set(err, "no publisher confirm within %d ms", timeout_ms);
+	return take_refusals(a, err);
+}
+
+int sq_amqp_take_confirms(sq_amqp *a, sq_err *err)
+{
+	if (!a->confirm)
+		return 0;
+	if (read_confirms(a, 0, 0, err))
+		return -1;
+	return take_refusals(a, err);
+}
+
+uint64_t sq_amqp_last_tag(const sq_amqp *a)
+{
+	return a->next_tag - 1;
+}
+
+uint64_t sq_amqp_confirmed_upto(const sq_amqp *a)
+{
+	return a->acked_upto;
+}
+
+void sq_amqp_flush(sq_amqp *a)
+{
+	cork(a, 0);
 }

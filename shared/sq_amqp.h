@@ -60,6 +60,17 @@ int sq_amqp_publish_props(sq_amqp *a, const char *exchange, const char *key,
  * all again later. */
 #define SQ_AMQP_UNROUTED (-3)
 int sq_amqp_wait_confirms(sq_amqp *a, int timeout_ms, sq_err *err);
+/* Reads the confirms that have already arrived, without waiting: 0, or as
+ * sq_amqp_wait_confirms for a nack, a returned message (reported once, as
+ * soon as it is seen) or a broken connection. */
+int sq_amqp_take_confirms(sq_amqp *a, sq_err *err);
+/* The delivery tag of the last publish (0 before any), and the tag up to
+ * which every publish is confirmed: a publish with tag <= that one reached
+ * the broker, unless a nack or a return was reported. */
+uint64_t sq_amqp_last_tag(const sq_amqp *a);
+uint64_t sq_amqp_confirmed_upto(const sq_amqp *a);
+/* Sends the publishes held back so far without waiting for their confirms. */
+void sq_amqp_flush(sq_amqp *a);
 /* Confirmed publishes are mandatory (a message no queue is bound for fails the
  * confirm wait instead of vanishing), except those to exchange: events, which
  * anyone may bind to and no one has to (NULL: no publish is mandatory). */

@@ -67,6 +67,15 @@ void sq_buf_reset(sq_buf *b)
 		b->data[0] = '\0';
 }
 
+void sq_buf_list_add(sq_buf *b, const char *list, size_t len)
+{
+	if (!len)
+		return;
+	if (b->len)
+		(void)sq_buf_append(b, ",", 1);
+	(void)sq_buf_append(b, list, len);
+}
+
 void sq_buf_array_add(sq_buf *b, const char *s)
 {
 	(void)sq_buf_append(b, b->len ? ",\"" : "{\"", 2);

@@ -30,6 +30,9 @@ void sq_buf_free(sq_buf *b);
  * element, "," between; sq_buf_array_close adds the "}" ("{}" when empty) and
  * returns the literal. */
 void sq_buf_array_add(sq_buf *b, const char *s);
+/* Appends a comma-separated list ("7" or "7,8", len bytes) to one, with a
+ * comma between them when both have elements. */
+void sq_buf_list_add(sq_buf *b, const char *list, size_t len);
 const char *sq_buf_array_close(sq_buf *b);
 
 #endif

@@ -25,6 +25,7 @@
 
 #define IDLE_WAIT_MS 1000
 #define SENT_DELETE_WAIT_MS 20
+#define INFLIGHT_MAX 32 /* batches whose confirms may be outstanding */
 #define PRUNE_EVERY_S 60 /* how often old inbox rows are looked for */
 
 static char *xasprintf(const char *fmt, const char *schema)
@@ -72,6 +73,7 @@ static void rt_free_sql(rt *r)
 
 static void disconnect(rt *r)
 {
+	sq_rt_inflight_lost(r); /* their confirms will never come: the sweep sends them again */
 	sq_amqp_close(r->cons);
 	sq_amqp_close(r->pub);
 	r->cons = r->pub = NULL;
@@ -151,7 +153,12 @@ static void unrouted_pause(int *n, const char *why)
 static int sweep(rt *r, int *unrouted_n)
 {
 	sq_err e;
-	int rc = sq_rt_flush_outbox(r, &e);
+	int rc = sq_rt_take_confirms(r, 1, &e); /* the sweep's own wait would take them unnoticed */
+
+	if (rc == -1)
+		rc = -2;
+	if (!rc)
+		rc = sq_rt_flush_outbox(r, &e);
 
 	if (rc == SQ_AMQP_UNROUTED) {
 		unrouted_pause(unrouted_n, e.msg);
@@ -252,7 +259,11 @@ static void prepare_routes(rt *r, item *items, int n)
 static int handle_batch(rt *r, item *items, int n, sq_err *err)
 {
 	int start = 0;
+	/* the confirms that came meanwhile: their rows' deletion rides with this batch */
+	int rc = sq_rt_take_confirms(r, r->inflight.n >= INFLIGHT_MAX, err);
 
+	if (rc)
+		return rc; /* the batch is not handled: it comes back after reconnecting */
 	for (int i = 0; i < n; i++) {
 		item *it = &items[i];
 		it->body = NULL;
@@ -274,7 +285,7 @@ static int handle_batch(rt *r, item *items, int n, sq_err *err)
 		}
 		start = i + 1;
 	}
-	int rc = sq_rt_settle(r, items, n, err);
+	rc = sq_rt_settle(r, items, n, err);
 	if (rc) {
 		sq_rt_left_add(r, r->committed_ids.data, r->committed_ids.len); /* published after reconnecting */
 		sq_rt_committed_forget(r);
@@ -341,7 +352,8 @@ static void loop(rt *r)
 			waiting = 0;
 		}
 		/* with sent rows to delete, wait briefly: the next batch carries the deletion */
-		int n = collect(r, items, r->cfg.batch_size, r->sent_ids.len ? SENT_DELETE_WAIT_MS : IDLE_WAIT_MS, &e);
+		int n = collect(r, items, r->cfg.batch_size,
+				(r->sent_ids.len || r->inflight.n) ? SENT_DELETE_WAIT_MS : IDLE_WAIT_MS, &e);
 		if (n < 0) {
 			free_items(items, -n - 1);
 			sq_log_err("amqp: %s; reconnecting", e.msg);
@@ -357,6 +369,17 @@ static void loop(rt *r)
 				sq_log_err("amqp: %s; reconnecting (unacked messages come back)", e.msg);
 			if (rc) {
 				disconnect(r); /* the batch comes back: its effects are in, its messages in the outbox */
+				continue;
+			}
+		}
+		if (n == 0 && r->inflight.n) {
+			int rc = sq_rt_take_confirms(r, 1, &e);
+			if (rc == SQ_AMQP_UNROUTED)
+				unrouted_pause(&unrouted_n, e.msg);
+			else if (rc)
+				sq_log_err("amqp: %s; reconnecting (the outbox keeps what was not confirmed)", e.msg);
+			if (rc) {
+				disconnect(r);
 				continue;
 			}
 		}
@@ -382,6 +405,8 @@ static void loop(rt *r)
 		last_tick = now;
 	}
 	sq_sd_stopping();
+	if (r->pub && sq_rt_take_confirms(r, 1, &e))
+		sq_log_warn("outbox: confirms at stop: %s (the rows are published again later)", e.msg);
 	if (sq_rt_delete_sent(r, &e)) /* a clean stop leaves no published row behind */
 		sq_log_warn("outbox: deleting published rows at stop: %s (they are published again later)", e.msg);
 out:
@@ -484,6 +509,7 @@ out:
 	free(r.out);
 	sq_buf_free(&r.committed_ids);
 	sq_buf_free(&r.sent_ids);
+	sq_inflight_free(&r.inflight);
 	sq_buf_free(&r.left_ids);
 	sq_buf_free(&r.sent_param);
 	sq_buf_free(&r.left_param);

@@ -22,16 +22,6 @@ void sq_rt_out_truncate(rt *r, int n)
 	}
 }
 
-/* Appends ids ("7" or "7,8") to a comma-separated id list. */
-void sq_rt_ids_add(sq_buf *list, const char *ids, size_t len)
-{
-	if (!len)
-		return;
-	if (list->len)
-		(void)sq_buf_append(list, ",", 1);
-	(void)sq_buf_append(list, ids, len);
-}
-
 /* An id list as a PostgreSQL array literal ("{7,8}"), built in scratch; NULL
  * when out of memory. */
 const char *sq_rt_ids_array(sq_buf *scratch, const sq_buf *list)
@@ -47,7 +37,7 @@ const char *sq_rt_ids_array(sq_buf *scratch, const sq_buf *list)
 /* Notes outbox rows (ids "7,8" or one) the sweep must publish now. */
 void sq_rt_left_add(rt *r, const char *ids, size_t len)
 {
-	sq_rt_ids_add(&r->left_ids, ids, len);
+	sq_buf_list_add(&r->left_ids, ids, len);
 	r->outbox_pending = 1;
 }
 
@@ -76,15 +66,57 @@ int sq_rt_publish_committed(rt *r, sq_err *err)
 	return 0;
 }
 
-/* The committed messages are confirmed: their rows go with the next transaction. */
-void sq_rt_committed_sent(rt *r)
+/* The committed messages are published: their rows wait for the confirms in
+ * a new in-flight group (or, out of memory, are left to the sweep). */
+void sq_rt_inflight_add(rt *r)
 {
-	sq_rt_ids_add(&r->sent_ids, r->committed_ids.data, r->committed_ids.len);
+	if (r->ncommitted &&
+	    sq_inflight_add(&r->inflight, sq_amqp_last_tag(r->pub), r->committed_ids.data, r->committed_ids.len))
+		sq_rt_left_add(r, r->committed_ids.data, r->committed_ids.len); /* published again, deduplicated */
+	sq_rt_committed_forget(r);
+}
+
+/* Groups whose publishes are all confirmed: their rows go with the next transaction. */
+static void inflight_confirmed(rt *r)
+{
+	if (!sq_inflight_pop(&r->inflight, sq_amqp_confirmed_upto(r->pub), &r->sent_ids))
+		return;
+	sq_crash_point("outbox_before_delete");
 	if (r->sent_ids.oom) { /* left to the sweep, published again: consumers deduplicate */
 		sq_buf_reset(&r->sent_ids);
 		r->outbox_pending = 1;
 	}
-	sq_rt_committed_forget(r);
+}
+
+/* Reads the confirms of the in-flight groups: those that arrived (wait 0), or
+ * all of them and of every later publish (wait 1, up to
+ * amqp.confirm_timeout_ms). On a nack, a returned message or a broken
+ * connection every group is left to the sweep and the error returned
+ * (SQ_AMQP_UNROUTED for a return). */
+int sq_rt_take_confirms(rt *r, int wait, sq_err *err)
+{
+	int rc;
+
+	if (!r->inflight.n && !wait)
+		return 0;
+	rc = wait ? sq_amqp_wait_confirms(r->pub, r->cfg.amqp_confirm_timeout_ms, err)
+		  : sq_amqp_take_confirms(r->pub, err);
+	if (rc) {
+		sq_rt_inflight_lost(r);
+		return rc;
+	}
+	inflight_confirmed(r);
+	return 0;
+}
+
+/* The in-flight groups' confirms will never be read (the connection is going):
+ * their rows are left to the sweep, published again and deduplicated. */
+void sq_rt_inflight_lost(rt *r)
+{
+	if (!r->inflight.n)
+		return;
+	sq_inflight_drain(&r->inflight, &r->left_ids);
+	r->outbox_pending = 1;
 }
 
 /* Deletes the sent rows when no batch came to carry the deletion: not

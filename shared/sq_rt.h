@@ -12,6 +12,7 @@
 
 #include "sq_amqp.h"
 #include "sq_buf.h"
+#include "sq_inflight.h"
 #include "sq_pg.h"
 #include "sq_runtime.h"
 
@@ -47,6 +48,7 @@ typedef struct rt {
 	int nout, ncommitted, out_cap, buffering;
 	sq_buf committed_ids;
 	sq_buf sent_ids; /* published and confirmed: deleted with the next transaction */
+	sq_inflight inflight; /* batches published and acked, their confirms not read yet */
 	sq_buf sent_param, left_param; /* those lists as array literals ("{7,8}") */
 	/* Steps sent with the next handler statement: the batch's opening (BEGIN,
 	 * the deletion of sent rows, the inbox rows) with the first message's, and
@@ -99,12 +101,13 @@ int sq_rt_prune_inbox(rt *r, sq_err *err);
 
 /* sq_outbox.c */
 void sq_rt_out_truncate(rt *r, int n);
-void sq_rt_ids_add(sq_buf *list, const char *ids, size_t len);
 const char *sq_rt_ids_array(sq_buf *scratch, const sq_buf *list);
 void sq_rt_left_add(rt *r, const char *ids, size_t len);
 void sq_rt_committed_forget(rt *r);
 int sq_rt_publish_committed(rt *r, sq_err *err);
-void sq_rt_committed_sent(rt *r);
+void sq_rt_inflight_add(rt *r);
+int sq_rt_take_confirms(rt *r, int wait, sq_err *err);
+void sq_rt_inflight_lost(rt *r);
 int sq_rt_delete_sent(rt *r, sq_err *err);
 int sq_rt_flush_outbox(rt *r, sq_err *err);
 

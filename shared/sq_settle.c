@@ -53,12 +53,18 @@ static void count_outcome(rt *r, const char *outcome)
 	sq_metrics_inc("shopq_messages_total", labels, 1);
 }
 
-/* Publishes the batch's messages, its retries and dead letters, waits for
- * their confirms, then acks the batch at once. */
+/* Publishes the batch's messages, its retries and dead letters, then acks the
+ * batch at once. The committed messages are safe in the outbox: the batch is
+ * acked without waiting for their confirms, which later reads take (their rows
+ * are deleted once confirmed). A retry or a dead letter exists only in the
+ * broker: its confirm is awaited before the ack. */
 int sq_rt_settle(rt *r, item *items, int n, sq_err *err)
 {
+	int copies = 0;
+
 	if (sq_rt_publish_committed(r, err))
 		return -1;
+	sq_rt_inflight_add(r);
 	for (int i = 0; i < n; i++) {
 		item *it = &items[i];
 		const char *mid = it->message_id[0] ? it->message_id : "(none)";
@@ -73,6 +79,7 @@ int sq_rt_settle(rt *r, item *items, int n, sq_err *err)
 					    it->attempt, r->cfg.retry.delays_s[tier], it->reason);
 				if (publish_copy(r, it, r->retry_q[tier], it->attempt + 1, 0, err))
 					return -1;
+				copies++;
 				count_outcome(r, "retried");
 				continue;
 			}
@@ -84,12 +91,15 @@ int sq_rt_settle(rt *r, item *items, int n, sq_err *err)
 			    it->reason);
 		if (publish_copy(r, it, r->dead_q, it->attempt, it->attempt, err))
 			return -1;
+		copies++;
 		count_outcome(r, "dead_lettered");
 	}
-	int rc = sq_amqp_wait_confirms(r->pub, r->cfg.amqp_confirm_timeout_ms, err);
-	if (rc)
-		return rc;
-	sq_crash_point("outbox_before_delete");
-	sq_rt_committed_sent(r);
+	if (copies) {
+		int rc = sq_rt_take_confirms(r, 1, err);
+		if (rc)
+			return rc;
+	} else {
+		sq_amqp_flush(r->pub);
+	}
 	return sq_amqp_ack(r->cons, items[n - 1].env.delivery_tag, 1, err);
 }

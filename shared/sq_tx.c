@@ -162,7 +162,7 @@ static int commit_tx(rt *r, sq_buf *failed, sq_err *e)
 	if (ins >= 0) {
 		PGresult *res = st[ins].result;
 		for (int i = 0; i < PQntuples(res); i++)
-			sq_rt_ids_add(&r->committed_ids, PQgetvalue(res, i, 0), (size_t)PQgetlength(res, i, 0));
+			sq_buf_list_add(&r->committed_ids, PQgetvalue(res, i, 0), (size_t)PQgetlength(res, i, 0));
 		PQclear(res);
 	}
 	r->ncommitted = r->nout;
