@@ -11,6 +11,9 @@
 typedef struct sq_pg sq_pg;
 
 sq_pg *sq_pg_new(const char *conninfo);
+/* PQconnectdb with shopq's defaults under the string's own settings:
+ * gssencmode=disable unless the string names gssencmode. */
+PGconn *sq_pg_connectdb(const char *conninfo);
 void sq_pg_free(sq_pg *pg);
 /* SQL run after every (re)connect, e.g. "SET lock_timeout = '2s'" (a stable
  * string: kept by pointer). */

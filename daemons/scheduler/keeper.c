@@ -13,6 +13,7 @@
 
 #include "sched.h"
 #include "sq_log.h"
+#include "sq_pg.h"
 #include "sq_sd.h"
 
 static const char SQL_RENEW[] =
@@ -48,7 +49,7 @@ static void deadline_in(struct timespec *ts, long ms)
 static void connect_pg(sched_keeper *k)
 {
 	PQfinish(k->pg);
-	k->pg = PQconnectdb(k->conninfo);
+	k->pg = sq_pg_connectdb(k->conninfo);
 	if (PQstatus(k->pg) == CONNECTION_OK)
 		/* never wait long on the lease row (held briefly by a final transaction) */
 		PQclear(PQexec(k->pg, "SET statement_timeout = 5000"));

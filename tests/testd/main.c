@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sq_pg.h"
 #include "sq_runtime.h"
 
 static const sq_field apply_fields[] = {
@@ -72,7 +73,7 @@ static sq_outcome handle_apply(sq_ctx *ctx, const sq_msg *msg)
 
 static int testd_start(void **ret_state, const sq_config *cfg, sq_err *err)
 {
-	PGconn *c = PQconnectdb(sq_config_conninfo(cfg, NULL));
+	PGconn *c = sq_pg_connectdb(sq_config_conninfo(cfg, NULL));
 	PGresult *r;
 	int rc = 0;
 
