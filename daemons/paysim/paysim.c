@@ -41,7 +41,8 @@ struct paysim {
 	size_t n_events, cap_events;
 	unsigned long long evt_counter;
 	atomic_ullong generation; /* bumped by reset (under mu), read lock-free by tick */
-	int fail_rate;
+	int fail_rate;   /* percent of /v1 requests failed on purpose (chaos mode) */
+	int fail_status; /* their status: 500, 502, 503 or 429 (with Retry-After: 1) */
 	long long delay_ms;
 	uint64_t rng;
 	void *http;
@@ -638,7 +639,13 @@ static int handle_v1(paysim *p, const char *method, const char *path, const char
 
 	if (p->fail_rate > 0 && (int)(rng_next(p) % 100) < p->fail_rate) {
 		r->transient = 1;
-		return set_error(r, 500, "api_error", "api_error",
+		if (p->fail_status == 429) {
+			r->retry_after = "1";
+			return set_error(r, 429, "rate_limited", "rate_limit_error",
+			                 "Too many requests hit the API too quickly (paysim chaos fail_rate).",
+			                 NULL);
+		}
+		return set_error(r, p->fail_status, "api_error", "api_error",
 		                 "An unexpected error occurred (paysim chaos fail_rate).", NULL);
 	}
 	if (!auth_ok(p, auth))
@@ -667,8 +674,8 @@ static int handle_v1(paysim *p, const char *method, const char *path, const char
 
 static json_t *mode_json(const paysim *p)
 {
-	return json_pack("{s:i, s:I}", "fail_rate", p->fail_rate, "delay_ms",
-	                 (json_int_t)p->delay_ms);
+	return json_pack("{s:i, s:i, s:I}", "fail_rate", p->fail_rate, "fail_status", p->fail_status,
+	                 "delay_ms", (json_int_t)p->delay_ms);
 }
 
 static void paysim_reset_locked(paysim *p)
@@ -681,6 +688,7 @@ static void paysim_reset_locked(paysim *p)
 	p->n_events = 0;
 	atomic_fetch_add(&p->generation, 1);
 	p->fail_rate = 0;
+	p->fail_status = 500;
 	p->delay_ms = 0;
 }
 
@@ -694,15 +702,20 @@ static int handle_admin(paysim *p, const char *method, const char *path, const p
 	if ((get || post) && strcmp(path, "/__paysim/mode") == 0) {
 		if (post) {
 			const char *fr = params_get(ps, "fail_rate"),
+			           *fs = params_get(ps, "fail_status"),
 			           *dl = params_get(ps, "delay_ms");
-			long long f = p->fail_rate, d = p->delay_ms;
+			long long f = p->fail_rate, st = p->fail_status, d = p->delay_ms;
 			if (fr && parse_int(fr, 0, 100, &f))
 				return set_invalid(r, "parameter_invalid_integer", "fail_rate",
 				                   "fail_rate must be an integer 0..100", fr);
+			if (fs && (parse_int(fs, 429, 503, &st) || (st != 429 && st != 500 && st != 502 && st != 503)))
+				return set_invalid(r, "parameter_invalid_integer", "fail_status",
+				                   "fail_status must be 500, 502, 503 or 429", fs);
 			if (dl && parse_int(dl, 0, PAYSIM_MAX_DELAY_MS, &d))
 				return set_invalid(r, "parameter_invalid_integer", "delay_ms",
 				                   "delay_ms must be an integer 0..60000", dl);
 			p->fail_rate = (int)f;
+			p->fail_status = (int)st;
 			p->delay_ms = d;
 		}
 		return set_reply(r, 200, mode_json(p));
@@ -802,6 +815,7 @@ paysim *paysim_new(const char *api_key, const char *webhook_secret, paysim_webho
 		goto fail;
 	p->fn = fn;
 	p->ud = ud;
+	p->fail_status = 500;
 	atomic_init(&p->generation, 0);
 	/* ms since the epoch in hex: unique per process start, sorts by start */
 	snprintf(p->tag, sizeof p->tag, "%llx", (unsigned long long)ms);

@@ -674,6 +674,34 @@ static void test_mode_and_reset(void **state)
 	a = call(f->p, "POST", "/__paysim/mode", NULL, NULL, "fail_rate=101");
 	assert_int_equal(a.status, 400);
 	resp_free(&a);
+	/* the injected failures' status: 503, then 429 with Retry-After */
+	a = call(f->p, "POST", "/__paysim/mode", NULL, NULL, "fail_status=503");
+	assert_int_equal(a.status, 200);
+	assert_int_equal(jint(a.json, "fail_status"), 503);
+	assert_int_equal(jint(a.json, "fail_rate"), 100); /* untouched */
+	resp_free(&a);
+	a = call(f->p, "POST", "/v1/payment_intents", AUTH, "k-chaos", VISA_BODY);
+	assert_int_equal(a.status, 503);
+	assert_string_equal(jstr(a.json, "error.code"), "api_error");
+	assert_string_equal(a.retry_after, "");
+	resp_free(&a);
+	a = call(f->p, "POST", "/__paysim/mode", NULL, NULL, "fail_status=429");
+	resp_free(&a);
+	a = call(f->p, "POST", "/v1/payment_intents", AUTH, "k-chaos", VISA_BODY);
+	assert_int_equal(a.status, 429);
+	assert_string_equal(jstr(a.json, "error.code"), "rate_limited");
+	assert_string_equal(a.retry_after, "1");
+	resp_free(&a);
+	for (int i = 0; i < 4; i++) {
+		static const char *const bad[] = { "fail_status=404", "fail_status=200", "fail_status=5o0", "fail_status=" };
+		a = call(f->p, "POST", "/__paysim/mode", NULL, NULL, bad[i]);
+		assert_int_equal(a.status, 400);
+		assert_string_equal(jstr(a.json, "error.param"), "fail_status");
+		resp_free(&a);
+	}
+	a = call(f->p, "GET", "/__paysim/mode", NULL, NULL, NULL);
+	assert_int_equal(jint(a.json, "fail_status"), 429); /* a refused change changes nothing */
+	resp_free(&a);
 	a = call(f->p, "POST", "/__paysim/mode", NULL, NULL, "fail_rate=0");
 	assert_int_equal(jint(a.json, "delay_ms"), 250); /* untouched */
 	resp_free(&a);
@@ -688,6 +716,9 @@ static void test_mode_and_reset(void **state)
 	assert_int_equal(a.status, 200);
 	resp_free(&a);
 	assert_int_equal(paysim_delay_ms(f->p, "/v1/payment_intents"), 0);
+	a = call(f->p, "GET", "/__paysim/mode", NULL, NULL, NULL);
+	assert_int_equal(jint(a.json, "fail_status"), 500); /* reset restores the default */
+	resp_free(&a);
 	assert_int_equal(json_array_size(charges(f->p, &cr)), 0);
 	resp_free(&cr);
 	paysim_tick(f->p, now_ms());
