@@ -85,11 +85,16 @@ unit: $(UNIT_BINS)
 # ---- fuzzing (clang libFuzzer + ASan/UBSan): `make fuzz FUZZ_SECONDS=600` by hand
 FUZZ_SECONDS ?= 10
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Ishared $(PKG_CFLAGS)
+# target:the sources it instruments (built with clang); the rest of what it
+# calls comes uninstrumented from the libraries
 FUZZ_TARGETS := envelope:shared/sq_envelope.c:shared/sq_uuid.c webhook:shared/sq_webhook.c \
-                form:shared/sq_form.c:shared/sq_buf.c cron:shared/sq_cron.c
-$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(SHARED_SRC)
+                form:shared/sq_form.c:shared/sq_buf.c cron:shared/sq_cron.c \
+                messages:shared/sq_envelope.c:shared/sq_uuid.c:daemons/orders/schema.c:daemons/inventory/schema.c:daemons/notify/entry.c:daemons/notify/templates.c \
+                provider:daemons/payments/provider.c:daemons/payments/event.c:shared/sq_http.c
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(SHARED_SRC) $(B)/libdaemons.a $(B)/libshopq.a
 	@mkdir -p $(dir $@)
-	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(subst :, ,$(patsubst $*:%,%,$(filter $*:%,$(FUZZ_TARGETS)))) $(PKG_LIBS)
+	$(Q)clang $(FUZZ_CFLAGS) -Idaemons -o $@ $< $(subst :, ,$(patsubst $*:%,%,$(filter $*:%,$(FUZZ_TARGETS)))) \
+	  $(B)/libdaemons.a $(B)/libshopq.a $(LDLIBS_ALL)
 fuzz: $(foreach t,$(FUZZ_TARGETS),$(B)/fuzz/fuzz_$(firstword $(subst :, ,$(t))))
 	@for t in $^; do n=$${t##*/fuzz_}; mkdir -p $(B)/fuzz/corpus-$$n; \
 	  echo "== $$t ($(FUZZ_SECONDS) s)"; \

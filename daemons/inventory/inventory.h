@@ -25,4 +25,7 @@ sq_outcome inventory_handle_release(sq_ctx *ctx, const sq_msg *msg); /* release.
 sq_outcome inventory_handle_commit(sq_ctx *ctx, const sq_msg *msg);  /* release.c */
 sq_outcome inventory_handle_restock(sq_ctx *ctx, const sq_msg *msg); /* restock.c */
 
+/* the routing keys the daemon consumes, with their schemas and handlers (routes.c) */
+extern const sq_route inventory_routes[];
+
 #endif

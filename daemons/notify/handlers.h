@@ -18,4 +18,7 @@ sq_outcome notify_handle_send(sq_ctx *ctx, const sq_msg *msg);
 /* order.confirmed, order.shipped, order.cancelled, payment.failed */
 sq_outcome notify_handle_event(sq_ctx *ctx, const sq_msg *msg);
 
+/* the routing keys the daemon consumes, with their schemas and handlers (routes.c) */
+extern const sq_route notify_routes[];
+
 #endif

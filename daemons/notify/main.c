@@ -50,15 +50,6 @@ static void notify_stop(void *state)
 	free(state);
 }
 
-static const sq_route routes[] = {
-	{ "notification.send", 0, notify_send_fields, notify_check_send, notify_handle_send, notify_prepare },
-	{ "order.confirmed", 1, notify_event_fields, NULL, notify_handle_event, notify_prepare },
-	{ "order.shipped", 1, notify_event_fields, NULL, notify_handle_event, notify_prepare },
-	{ "order.cancelled", 1, notify_event_fields, NULL, notify_handle_event, notify_prepare },
-	{ "payment.failed", 1, notify_event_fields, NULL, notify_handle_event, notify_prepare },
-	{ NULL, 0, NULL, NULL, NULL, NULL },
-};
-
 int main(int argc, char **argv)
 {
 	static const sq_daemon d = {
@@ -66,7 +57,7 @@ int main(int argc, char **argv)
 		.queue = "shopq.notify",
 		.db_section = "notify",
 		.db_schema = "notify",
-		.routes = routes,
+		.routes = notify_routes,
 		.start = notify_start,
 		.stop = notify_stop,
 		.available = notify_available,

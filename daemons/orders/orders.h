@@ -46,4 +46,7 @@ sq_outcome orders_on_paid(sq_ctx *ctx, const sq_msg *msg);           /* payment.
 sq_outcome orders_on_payment_failed(sq_ctx *ctx, const sq_msg *msg); /* payment.c */
 sq_outcome orders_on_refunded(sq_ctx *ctx, const sq_msg *msg);       /* payment.c */
 
+/* the routing keys the daemon consumes, with their schemas and handlers (routes.c) */
+extern const sq_route orders_routes[];
+
 #endif

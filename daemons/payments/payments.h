@@ -166,4 +166,7 @@ sq_outcome payments_handle_refund(sq_ctx *ctx, const sq_msg *msg);
 sq_outcome payments_handle_reconcile(sq_ctx *ctx, const sq_msg *msg);
 sq_outcome payments_handle_webhook(sq_ctx *ctx, const sq_msg *msg);
 
+/* the routing keys the daemon consumes, with their schemas and handlers (routes.c) */
+extern const sq_route payments_routes[];
+
 #endif

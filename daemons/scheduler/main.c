@@ -72,11 +72,6 @@ static void sched_stop(void *state)
 	free(s);
 }
 
-static const sq_route routes[] = {
-	{ "job.run", 0, sched_job_run_fields, NULL, sched_handle_job_run, NULL },
-	{ NULL, 0, NULL, NULL, NULL, NULL },
-};
-
 int main(int argc, char **argv)
 {
 	static const sq_daemon d = {
@@ -84,7 +79,7 @@ int main(int argc, char **argv)
 		.queue = "shopq.scheduler",
 		.db_section = "scheduler",
 		.db_schema = "scheduler",
-		.routes = routes,
+		.routes = sched_routes,
 		.sql_first = 1,
 		.check = sched_check,
 		.start = sched_start,

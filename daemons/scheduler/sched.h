@@ -71,4 +71,7 @@ void sched_prune(sq_ctx *ctx, sched *s);
 /* ---- tick.c: once a second */
 void sched_tick(sq_ctx *ctx);
 
+/* the routing keys the daemon consumes, with their schemas and handlers (routes.c) */
+extern const sq_route sched_routes[];
+
 #endif

@@ -1,0 +1,13 @@
+// SPDX-License-Identifier: MIT
+// routes.c -- the routing keys shopq-inventory consumes (the stock commands),
+// each with its message's schema, check and handler; the fuzz target
+// tests/fuzz/fuzz_messages.c reads them too.
+#include "inventory.h"
+
+const sq_route inventory_routes[] = {
+	{ "inventory.reserve", 0, inventory_reserve_fields, NULL, inventory_handle_reserve, NULL },
+	{ "inventory.release", 0, inventory_release_fields, NULL, inventory_handle_release, NULL },
+	{ "inventory.commit", 0, inventory_commit_fields, NULL, inventory_handle_commit, NULL },
+	{ "inventory.restock", 0, inventory_restock_fields, NULL, inventory_handle_restock, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL },
+};
