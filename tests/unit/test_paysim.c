@@ -645,6 +645,22 @@ static void test_webhook_retry_keeps_order(void **state)
 	}
 }
 
+/* Sets the mode (a fail_status with fail_rate at 100) and checks that a charge
+ * fails with that status, error code and Retry-After. */
+static void expect_injected(paysim *p, const char *mode, long status, const char *code, const char *retry_after)
+{
+	resp a = call(p, "POST", "/__paysim/mode", NULL, NULL, mode);
+	assert_int_equal(a.status, 200);
+	assert_int_equal(jint(a.json, "fail_status"), status);
+	assert_int_equal(jint(a.json, "fail_rate"), 100); /* untouched */
+	resp_free(&a);
+	a = call(p, "POST", "/v1/payment_intents", AUTH, "k-chaos", VISA_BODY);
+	assert_int_equal(a.status, status);
+	assert_string_equal(jstr(a.json, "error.code"), code);
+	assert_string_equal(a.retry_after, retry_after);
+	resp_free(&a);
+}
+
 static void test_mode_and_reset(void **state)
 {
 	fixture *f = *state;
@@ -675,23 +691,8 @@ static void test_mode_and_reset(void **state)
 	assert_int_equal(a.status, 400);
 	resp_free(&a);
 	/* the injected failures' status: 503, then 429 with Retry-After */
-	a = call(f->p, "POST", "/__paysim/mode", NULL, NULL, "fail_status=503");
-	assert_int_equal(a.status, 200);
-	assert_int_equal(jint(a.json, "fail_status"), 503);
-	assert_int_equal(jint(a.json, "fail_rate"), 100); /* untouched */
-	resp_free(&a);
-	a = call(f->p, "POST", "/v1/payment_intents", AUTH, "k-chaos", VISA_BODY);
-	assert_int_equal(a.status, 503);
-	assert_string_equal(jstr(a.json, "error.code"), "api_error");
-	assert_string_equal(a.retry_after, "");
-	resp_free(&a);
-	a = call(f->p, "POST", "/__paysim/mode", NULL, NULL, "fail_status=429");
-	resp_free(&a);
-	a = call(f->p, "POST", "/v1/payment_intents", AUTH, "k-chaos", VISA_BODY);
-	assert_int_equal(a.status, 429);
-	assert_string_equal(jstr(a.json, "error.code"), "rate_limited");
-	assert_string_equal(a.retry_after, "1");
-	resp_free(&a);
+	expect_injected(f->p, "fail_status=503", 503, "api_error", "");
+	expect_injected(f->p, "fail_status=429", 429, "rate_limited", "1");
 	for (int i = 0; i < 4; i++) {
 		static const char *const bad[] = { "fail_status=404", "fail_status=200", "fail_status=5o0", "fail_status=" };
 		a = call(f->p, "POST", "/__paysim/mode", NULL, NULL, bad[i]);
