@@ -102,6 +102,14 @@ int notify_entry_from_event(notify_entry *e, const sq_config *cfg, const char *r
 	return finish(e, now);
 }
 
+int notify_entry_from_message(notify_entry *e, const sq_config *cfg, const char *routing_key,
+			      const json_t *body, const char *message_id, time_t now, size_t max_body)
+{
+	if (routing_key && strcmp(routing_key, "notification.send") == 0)
+		return notify_entry_from_send(e, body, message_id, now);
+	return notify_entry_from_event(e, cfg, routing_key, body, message_id, now, max_body);
+}
+
 void notify_entry_free(notify_entry *e)
 {
 	if (!e)

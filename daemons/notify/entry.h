@@ -45,6 +45,10 @@ int notify_entry_from_send(notify_entry *e, const json_t *body, const char *mess
  * sends no notification for routing_key or when out of memory. */
 int notify_entry_from_event(notify_entry *e, const sq_config *cfg, const char *routing_key,
 			    const json_t *body, const char *message_id, time_t now, size_t max_body);
+/* Either of the above by routing key: notification.send is a command, any other
+ * key an event. */
+int notify_entry_from_message(notify_entry *e, const sq_config *cfg, const char *routing_key,
+			      const json_t *body, const char *message_id, time_t now, size_t max_body);
 void notify_entry_free(notify_entry *e); /* frees what e owns; accepts NULL */
 
 #endif

@@ -48,10 +48,8 @@ static sq_outcome stored(const sq_msg *msg, const notify_entry *e, int rc, const
  * notification for its routing key. */
 static int build(notify_entry *e, const sq_config *cfg, const sq_msg *msg, time_t now)
 {
-	if (strcmp(msg->routing_key, "notification.send") == 0)
-		return notify_entry_from_send(e, msg->body, msg->message_id, now);
-	return notify_entry_from_event(e, cfg, msg->routing_key, msg->body, msg->message_id, now,
-				       (size_t)cfg->notify_max_body);
+	return notify_entry_from_message(e, cfg, msg->routing_key, msg->body, msg->message_id, now,
+					 (size_t)cfg->notify_max_body);
 }
 
 /* Stores msg's entry by itself (none came from notify_prepare). */

@@ -26,37 +26,27 @@
 static const sq_route *const tables[] = { orders_routes, inventory_routes, payments_routes, notify_routes,
 					   sched_routes };
 
-/* The n-th route of all the tables, NULL past the last one. */
-static const sq_route *route_at(size_t n, const sq_route **table)
-{
-	for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
-		for (const sq_route *r = tables[t]; r->routing_key; r++)
-			if (n-- == 0) {
-				*table = tables[t];
-				return r;
-			}
-	return NULL;
-}
+/* Every route of every table, flat, with the table each came from. */
+static const sq_route *routes[64], *owners[64];
+static size_t nroutes;
 
-static size_t route_count(void)
+static void list_routes(void)
 {
-	size_t n = 0;
 	for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
-		for (const sq_route *r = tables[t]; r->routing_key; r++)
-			n++;
-	return n;
+		for (const sq_route *r = tables[t]; r->routing_key; r++) {
+			if (nroutes == sizeof routes / sizeof routes[0])
+				abort(); /* more routes than this target holds: make routes[] larger */
+			routes[nroutes] = r;
+			owners[nroutes++] = tables[t];
+		}
 }
 
 static void notify_entry_of(const sq_route *route, const json_t *body)
 {
 	notify_entry e;
-	int rc;
 
-	if (strcmp(route->routing_key, "notification.send") == 0)
-		rc = notify_entry_from_send(&e, body, "fuzz", NOW);
-	else
-		rc = notify_entry_from_event(&e, NULL, route->routing_key, body, "fuzz", NOW, MAX_BODY);
-	if (rc == 0 && (!e.title || !e.body || !e.data))
+	if (notify_entry_from_message(&e, NULL, route->routing_key, body, "fuzz", NOW, MAX_BODY) == 0 &&
+	    (!e.title || !e.body || !e.data))
 		abort(); /* a built entry has every part */
 	notify_entry_free(&e);
 }
@@ -82,23 +72,22 @@ static void render(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static size_t nroutes;
-	const sq_route *table = NULL, *route;
 	char err[512];
 
 	if (!nroutes)
-		nroutes = route_count();
+		list_routes();
 	if (size < 1)
 		return 0;
-	route = route_at(data[0] % (nroutes + 1), &table);
-	if (!route) {
+	size_t pick = data[0] % (nroutes + 1);
+	if (pick == nroutes) {
 		render(data + 1, size - 1);
 		return 0;
 	}
+	const sq_route *route = routes[pick];
 	json_t *body = sq_envelope_parse(data + 1, size - 1, "application/json", "fuzz", err, sizeof err);
 	if (!body)
 		return 0;
-	if (sq_schema_validate(body, route->fields, route->check, err, sizeof err) == 0 && table == notify_routes)
+	if (sq_schema_validate(body, route->fields, route->check, err, sizeof err) == 0 && owners[pick] == notify_routes)
 		notify_entry_of(route, body);
 	json_decref(body);
 	return 0;
