@@ -283,7 +283,12 @@ static int consume_side_frame(sq_amqp *a, sq_err *err)
 
 int sq_amqp_next(sq_amqp *a, int timeout_ms, amqp_envelope_t *env, sq_err *err)
 {
-	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+	return sq_amqp_next_us(a, (long)timeout_ms * 1000, env, err);
+}
+
+int sq_amqp_next_us(sq_amqp *a, long timeout_us, amqp_envelope_t *env, sq_err *err)
+{
+	struct timeval tv = { timeout_us / 1000000, timeout_us % 1000000 };
 	amqp_rpc_reply_t r;
 
 	amqp_maybe_release_buffers(a->conn);

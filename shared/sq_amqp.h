@@ -33,6 +33,8 @@ int sq_amqp_consume(sq_amqp *a, const char *queue, int prefetch, sq_err *err);
 /* 1: a delivery in env (free with amqp_destroy_envelope); 0: nothing within
  * timeout_ms; -1: the connection is broken. */
 int sq_amqp_next(sq_amqp *a, int timeout_ms, amqp_envelope_t *env, sq_err *err);
+/* The same with the timeout in microseconds. */
+int sq_amqp_next_us(sq_amqp *a, long timeout_us, amqp_envelope_t *env, sq_err *err);
 int sq_amqp_ack(sq_amqp *a, uint64_t tag, int multiple, sq_err *err);
 /* basic.get for operator tools: 1 got a message, 0 queue empty, -1 error.
  * ret_key (may be NULL) receives the routing key it was published with. */

@@ -10,6 +10,7 @@
 #include "sq_retry.h"
 
 #define SQ_DEFAULT_CONFIG "/etc/shopq/shopq.conf"
+#define SQ_BATCH_GAP_US 2000 /* runtime.batch_gap_us by default */
 
 typedef struct sq_config {
 	char *path;
@@ -42,6 +43,7 @@ typedef struct sq_config {
 	/* runtime */
 	int batch_size;
 	int batch_linger_ms; /* how long a batch may wait to fill after its first delivery */
+	int batch_gap_us; /* how long a batch waits for its next delivery after each one */
 	sq_retry_policy retry;
 	int poison_limit;
 	int outbox_window;

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sq_batch.h"
 #include "sq_log.h"
 #include "sq_metrics.h"
 #include "sq_sd.h"
@@ -190,16 +191,16 @@ static void reload(rt *r)
 	sq_sd_ready("reloaded");
 }
 
-static long elapsed_ms(const struct timespec *t0)
+static long elapsed_us(const struct timespec *t0)
 {
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long)(t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+	return (long)(t.tv_sec - t0->tv_sec) * 1000000 + (t.tv_nsec - t0->tv_nsec) / 1000;
 }
 
-/* Takes up to max deliveries: waits wait_ms for the first, then takes what is
- * ready, waiting up to runtime.batch_linger_ms from the first for the batch
- * to fill. */
+/* Takes up to max deliveries: waits wait_ms for the first, then as long as
+ * sq_batch_wait_us says for each next (runtime.batch_gap_us once two came
+ * together, runtime.batch_linger_ms from the first). */
 static int collect(rt *r, item *items, int max, int wait_ms, sq_err *err)
 {
 	int n = 0, got;
@@ -208,12 +209,11 @@ static int collect(rt *r, item *items, int max, int wait_ms, sq_err *err)
 	got = sq_amqp_next(r->cons, wait_ms, &items[0].env, err);
 	if (got <= 0)
 		return got;
-	if (r->cfg.batch_linger_ms)
-		clock_gettime(CLOCK_MONOTONIC, &t0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	n = 1;
 	while (n < max) {
-		long left = r->cfg.batch_linger_ms ? r->cfg.batch_linger_ms - elapsed_ms(&t0) : 0;
-		if ((got = sq_amqp_next(r->cons, left > 0 ? (int)left : 0, &items[n].env, err)) != 1)
+		long wait = sq_batch_wait_us(n, elapsed_us(&t0), r->cfg.batch_linger_ms * 1000L, r->cfg.batch_gap_us);
+		if ((got = sq_amqp_next_us(r->cons, wait, &items[n].env, err)) != 1)
 			break;
 		n++;
 	}

@@ -1,14 +1,24 @@
 # SPDX-License-Identifier: MIT
-# runtime.batch_linger_ms: a batch waits that long after its first delivery
-# for more. Three messages published 150 ms apart are handled in one
-# transaction with a linger of 1 s (their effects share the transaction's
-# now()), and in three without one (the default).
+# How the runtime batches deliveries into transactions (an effect's `at` is its
+# transaction's now(), so distinct values count transactions):
+# - runtime.batch_linger_ms: a batch waits that long after its first delivery
+#   for more. Three messages published 150 ms apart share one transaction with
+#   a linger of 1 s, and take three without one (the default);
+# - runtime.batch_gap_us: a lone delivery is handled at once (three messages
+#   150 ms apart still take three transactions with a gap of 1 s), but once two
+#   came together the batch stays open while the next comes within the gap: a
+#   message published after a burst joins the burst's last transaction with a
+#   gap of 1 s, and takes its own with the gap off.
 source "$(dirname "$0")/testd_lib.sh"
 testd_reset
 send3() { local i; for i in 1 2 3; do tc raw shopq.commands test.apply --body "{\"key\":\"$1-$i\"}"; sleep 0.15; done; }
 transactions() { psqlq "SELECT count(DISTINCT at) FROM testd.effects WHERE key LIKE '$1-%'"; }
+# late_joined PREFIX: 1 when PREFIX-late shares a transaction with one of the burst
+late_joined() { psqlq "SELECT count(*) > 0 FROM testd.effects l JOIN testd.effects b ON b.at = l.at AND b.key <> l.key
+                        WHERE l.key = '$1-late' AND b.key LIKE '$1-%'" | sed 's/t/1/; s/f/0/'; }
+RT='retry_delays = [1, 2, 4, 8, 16]; poison_limit = 3;'
 
-testd_conf "$TMP/l.conf" 'runtime: { batch_size = 50; batch_linger_ms = 1000; retry_delays = [1, 2, 4, 8, 16]; poison_limit = 3; };'
+testd_conf "$TMP/l.conf" "runtime: { batch_size = 50; batch_linger_ms = 1000; batch_gap_us = 0; $RT };"
 start_daemon testd "$TBIN/shopq-testd" "$TMP/l.conf"
 send3 linger
 wait_for 30 '[ "$(effects "linger-%")" -eq 3 ]' "the three lingered messages"
@@ -20,3 +30,23 @@ start_daemon testd2 "$TBIN/shopq-testd" "$TMP/c.conf"
 send3 plain
 wait_for 30 '[ "$(effects "plain-%")" -eq 3 ]' "the three plain messages"
 assert_eq "$(transactions plain)" 3 "one transaction each without a linger"
+kill -TERM "$LAST_PID"; wait "$LAST_PID" || true
+
+# burst GAP_US PREFIX: ten messages queued while no daemon runs (they are
+# delivered together when it starts), then one more once it consumes
+burst() {
+  testd_conf "$TMP/g$1.conf" "runtime: { batch_size = 50; batch_gap_us = $1; $RT };"
+  flood 10 "$2"
+  start_daemon "testd-$2" "$TBIN/shopq-testd" "$TMP/g$1.conf"
+  tc raw shopq.commands test.apply --body "{\"key\":\"$2-late\"}"
+  wait_for 30 "[ \"\$(effects '$2-%')\" -eq 11 ]" "the burst and the late message ($2)"
+}
+burst 1000000 gap
+assert_eq "$(late_joined gap)" 1 "with a gap of 1 s the late message joins the burst's transaction"
+send3 trickle
+wait_for 30 '[ "$(effects "trickle-%")" -eq 3 ]' "the three trickled messages"
+assert_eq "$(transactions trickle)" 3 "lone deliveries are not held by the gap"
+kill -TERM "$LAST_PID"; wait "$LAST_PID" || true
+
+burst 0 nogap
+assert_eq "$(late_joined nogap)" 0 "with the gap off the late message takes its own transaction"
