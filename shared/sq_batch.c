@@ -2,10 +2,9 @@
 // sq_batch.c -- the runtime's batching rule (see sq_batch.h).
 #include "sq_batch.h"
 
-long sq_batch_wait_us(int n, long since_first_us, long linger_us, long gap_us)
+long sq_batch_wait_us(int n, long since_first_us, long linger_us, long stream_us)
 {
-	long left = linger_us > since_first_us ? linger_us - since_first_us : 0;
-	long gap = n >= 2 && gap_us > 0 ? gap_us : 0;
+	long until = n >= 2 && stream_us > linger_us ? stream_us : linger_us;
 
-	return left > gap ? left : gap;
+	return until > since_first_us ? until - since_first_us : 0;
 }

@@ -49,7 +49,7 @@ static const key_def keys[] = {
 	{ "log.level", K_STR, OFF(log_level), "info", 0, 0, 0, 0, log_levels },
 	{ "runtime.batch_size", K_INT, OFF(batch_size), NULL, 50, 1, 1000, 0, NULL },
 	{ "runtime.batch_linger_ms", K_INT, OFF(batch_linger_ms), NULL, 0, 0, 1000, 0, NULL },
-	{ "runtime.batch_gap_us", K_INT, OFF(batch_gap_us), NULL, SQ_BATCH_GAP_US, 0, 1000000, 0, NULL },
+	{ "runtime.stream_linger_us", K_INT, OFF(stream_linger_us), NULL, SQ_STREAM_LINGER_US, 0, 1000000, 0, NULL },
 	{ "runtime.retry_delays", K_INTLIST, OFF(retry), NULL, 0, 1, 86400, 0, NULL },
 	{ "runtime.poison_limit", K_INT, OFF(poison_limit), NULL, 5, 1, 1000, 0, NULL },
 	{ "runtime.outbox_window", K_INT, OFF(outbox_window), NULL, 500, 1, 100000, 0, NULL },

@@ -10,7 +10,7 @@
 #include "sq_retry.h"
 
 #define SQ_DEFAULT_CONFIG "/etc/shopq/shopq.conf"
-#define SQ_BATCH_GAP_US 2000 /* runtime.batch_gap_us by default */
+#define SQ_STREAM_LINGER_US 2000 /* runtime.stream_linger_us by default */
 
 typedef struct sq_config {
 	char *path;
@@ -43,7 +43,7 @@ typedef struct sq_config {
 	/* runtime */
 	int batch_size;
 	int batch_linger_ms; /* how long a batch may wait to fill after its first delivery */
-	int batch_gap_us; /* how long a batch waits for its next delivery after each one */
+	int stream_linger_us; /* how long a batch of two or more may wait after its first delivery */
 	sq_retry_policy retry;
 	int poison_limit;
 	int outbox_window;

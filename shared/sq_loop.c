@@ -199,8 +199,8 @@ static long elapsed_us(const struct timespec *t0)
 }
 
 /* Takes up to max deliveries: waits wait_ms for the first, then as long as
- * sq_batch_wait_us says for each next (runtime.batch_gap_us once two came
- * together, runtime.batch_linger_ms from the first). */
+ * sq_batch_wait_us says for each next (runtime.stream_linger_us from the first
+ * once two came together, runtime.batch_linger_ms in any case). */
 static int collect(rt *r, item *items, int max, int wait_ms, sq_err *err)
 {
 	int n = 0, got;
@@ -212,7 +212,7 @@ static int collect(rt *r, item *items, int max, int wait_ms, sq_err *err)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	n = 1;
 	while (n < max) {
-		long wait = sq_batch_wait_us(n, elapsed_us(&t0), r->cfg.batch_linger_ms * 1000L, r->cfg.batch_gap_us);
+		long wait = sq_batch_wait_us(n, elapsed_us(&t0), r->cfg.batch_linger_ms * 1000L, r->cfg.stream_linger_us);
 		if ((got = sq_amqp_next_us(r->cons, wait, &items[n].env, err)) != 1)
 			break;
 		n++;
@@ -300,6 +300,9 @@ static void loop(rt *r)
 	time_t last_tick = 0, next_prune = 0;
 	sq_err e;
 
+	/* a batch holds at most prefetch deliveries: the broker sends no more before the ack */
+	int batch_max = r->cfg.batch_size < r->cfg.amqp_prefetch ? r->cfg.batch_size : r->cfg.amqp_prefetch;
+
 	r->by_id = calloc((size_t)r->cfg.batch_size, sizeof *r->by_id);
 	if (!items || !r->by_id) {
 		sq_log_err("out of memory");
@@ -352,7 +355,7 @@ static void loop(rt *r)
 			waiting = 0;
 		}
 		/* with sent rows to delete, wait briefly: the next batch carries the deletion */
-		int n = collect(r, items, r->cfg.batch_size,
+		int n = collect(r, items, batch_max,
 				(r->sent_ids.len || r->inflight.n) ? SENT_DELETE_WAIT_MS : IDLE_WAIT_MS, &e);
 		if (n < 0) {
 			free_items(items, -n - 1);
