@@ -14,8 +14,8 @@ testd_reset
 send3() { local i; for i in 1 2 3; do tc raw shopq.commands test.apply --body "{\"key\":\"$1-$i\"}"; sleep 0.15; done; }
 transactions() { psqlq "SELECT count(DISTINCT at) FROM testd.effects WHERE key LIKE '$1-%'"; }
 # late_joined PREFIX: 1 when PREFIX-late shares a transaction with one of the burst
-late_joined() { psqlq "SELECT count(*) > 0 FROM testd.effects l JOIN testd.effects b ON b.at = l.at AND b.key <> l.key
-                        WHERE l.key = '$1-late' AND b.key LIKE '$1-%'" | sed 's/t/1/; s/f/0/'; }
+late_joined() { psqlq "SELECT (count(*) > 0)::int FROM testd.effects l JOIN testd.effects b ON b.at = l.at AND b.key <> l.key
+                        WHERE l.key = '$1-late' AND b.key LIKE '$1-%'"; }
 RT='retry_delays = [1, 2, 4, 8, 16]; poison_limit = 3;'
 
 testd_conf "$TMP/l.conf" "runtime: { batch_size = 50; batch_linger_ms = 1000; stream_linger_us = 0; $RT };"
