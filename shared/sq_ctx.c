@@ -30,6 +30,11 @@ static int ahead_was_duplicate(sq_ctx *ctx)
 PGconn *sq_ctx_pg(sq_ctx *ctx)
 {
 	sq_err e;
+	if (ctx->rt->ahead_at >= 0) { /* statements the batch's path cannot see */
+		ctx->rt->ahead_broken = 1;
+		snprintf(ctx->reason, sizeof ctx->reason, "sq_ctx_pg in a batch sent ahead");
+		return NULL;
+	}
 	if (sq_rt_send_pending(ctx->rt, NULL, &e))
 		snprintf(ctx->reason, sizeof ctx->reason, "database: %s", e.msg);
 	else if (ahead_was_duplicate(ctx))
@@ -46,6 +51,8 @@ PGresult *sq_query(sq_ctx *ctx, const char *sql, int nparams, const char *const 
 	PGresult *res = NULL;
 	sq_err e;
 
+	if (r->ahead_at >= 0 && r->items[r->ahead_at].ahead)
+		return sq_rt_take_ahead(r, ctx, sql, nparams, params);
 	if (r->npending) {
 		sq_pg_step q = { .sql = sql, .nparams = nparams, .params = params, .keep = 1 };
 		if (sq_rt_send_pending(r, &q, &e) == 0)
@@ -178,6 +185,11 @@ int sq_ctx_undo(sq_ctx *ctx)
 		snprintf(ctx->reason, sizeof ctx->reason, "sq_ctx_undo outside a message's handler");
 		return -1;
 	}
+	if (ctx->rt->ahead_at >= 0) { /* no savepoint of its own: the batch runs one at a time */
+		ctx->rt->ahead_broken = 1;
+		snprintf(ctx->reason, sizeof ctx->reason, "undone in a batch sent ahead");
+		return -1;
+	}
 	if (sq_rt_undo_message(ctx->rt, &e)) {
 		snprintf(ctx->reason, sizeof ctx->reason, "database: %s", e.msg);
 		return -1;
@@ -211,6 +223,7 @@ void sq_crash_point(const char *name)
 {
 	const char *at = getenv("SHOPQ_CRASH_AT");
 	if (at && strcmp(at, name) == 0) {
+		sq_log_release(1);
 		sq_log_warn("crash point %s reached: aborting (test build)", name);
 		abort();
 	}

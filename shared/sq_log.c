@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// sq_log.c -- the stderr logger: priority prefix, ident, one write per line.
+// sq_log.c -- the stderr logger: priority prefix, ident, one write per line,
+// or lines held back and then written together or dropped.
 #include "sq_log.h"
 
 #include <libpq-fe.h>
@@ -13,6 +14,9 @@
 static int log_level = SQ_LOG_INFO;
 static const char *log_ident = "shopq";
 static pid_t log_pid; /* read once: the daemons do not fork */
+static int holding;
+static char held[32768]; /* lines held back: written when full or released */
+static size_t held_len;
 
 void sq_log_set_level(int level) { log_level = level; }
 int sq_log_get_level(void) { return log_level; }
@@ -47,7 +51,26 @@ void sq_log(int level, const char *fmt, ...)
 	if (n > (int)sizeof line - 2)
 		n = (int)sizeof line - 2;
 	line[n++] = '\n';
+	if (holding) {
+		if (held_len + (size_t)n > sizeof held) {
+			(void)!write(STDERR_FILENO, held, held_len);
+			held_len = 0;
+		}
+		memcpy(held + held_len, line, (size_t)n);
+		held_len += (size_t)n;
+		return;
+	}
 	(void)!write(STDERR_FILENO, line, (size_t)n);
+}
+
+void sq_log_hold(void) { holding = 1; }
+
+void sq_log_release(int keep)
+{
+	if (keep && held_len)
+		(void)!write(STDERR_FILENO, held, held_len);
+	held_len = 0;
+	holding = 0;
 }
 
 static size_t o_len(const char *s) { return strlen(s); }

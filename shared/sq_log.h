@@ -15,6 +15,11 @@ int sq_log_level_parse(const char *name);
 void sq_log_set_ident(const char *ident);
 
 void sq_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* From sq_log_hold on, lines are kept back (written early only when 32 KiB
+ * pile up) until sq_log_release writes them in one go (keep) or drops them:
+ * for work that may be undone and done again. */
+void sq_log_hold(void);
+void sq_log_release(int keep);
 
 #define sq_log_err(...) sq_log(SQ_LOG_ERR, __VA_ARGS__)
 #define sq_log_warn(...) sq_log(SQ_LOG_WARNING, __VA_ARGS__)

@@ -304,6 +304,9 @@ static void loop(rt *r)
 	int batch_max = r->cfg.batch_size < r->cfg.amqp_prefetch ? r->cfg.batch_size : r->cfg.amqp_prefetch;
 
 	r->by_id = calloc((size_t)r->cfg.batch_size, sizeof *r->by_id);
+	for (const sq_route *ro = r->d->routes; ro->routing_key && !r->firsts; ro++)
+		if (ro->first && !(r->firsts = calloc((size_t)r->cfg.batch_size, sizeof *r->firsts)))
+			break;
 	if (!items || !r->by_id) {
 		sq_log_err("out of memory");
 		goto out;
@@ -415,6 +418,8 @@ static void loop(rt *r)
 out:
 	free(r->by_id);
 	r->by_id = NULL;
+	free(r->firsts);
+	r->firsts = NULL;
 	free(items);
 }
 
@@ -460,7 +465,7 @@ int sq_daemon_main(int argc, char **argv, const sq_daemon *d)
 	}
 	memset(&r, 0, sizeof r);
 	r.d = d;
-	r.spec = r.open_at = -1;
+	r.spec = r.open_at = r.ahead_at = -1;
 	if (sq_config_load(&r.cfg, path, &e)) {
 		fprintf(stderr, "%s\n", e.msg);
 		return 1;

@@ -65,6 +65,11 @@ typedef struct rt {
 	int spec;                    /* the message whose handler runs before that answer, or -1 */
 	int msg_mark;                /* out[] when the message in hand started */
 	int *by_id;                  /* mark_fresh's scratch, batch_size long: indices sorted by message id */
+	/* sq_ahead.c: the batch's first statements, sent together (batch_size
+	 * long, allocated when a route has `first`); the message in hand, -1
+	 * outside that path; set when its run cannot stand (rolled back) */
+	sq_first *firsts;
+	int ahead_at, ahead_broken;
 } rt;
 
 struct sq_ctx {
@@ -83,6 +88,7 @@ struct sq_rt_item {
 	sq_outcome outcome;
 	int decided; /* outcome final before the transaction (envelope reject) */
 	int fresh;   /* not in the inbox yet: its handler runs */
+	PGresult *ahead; /* the result of its first statement, sent ahead, until the handler takes it */
 	char reason[768];
 };
 
@@ -96,6 +102,15 @@ int sq_rt_undo_message(rt *r, sq_err *e);
 /* sq_tx.c */
 int sq_rt_send_pending(rt *r, sq_pg_step *then, sq_err *e);
 void sq_rt_run_tx(rt *r, item *items, int n);
+int sq_rt_queue_open(rt *r, item *items, int n, sq_err *e);
+void sq_rt_mark_fresh(item *items, int n, PGresult *res, int *order);
+void sq_rt_run_handler(rt *r, sq_ctx *ctx, item *it);
+int sq_rt_finish_tx(rt *r, item *items, int n, sq_buf *failed);
+
+/* sq_ahead.c: 0 when it ran the batch (committed, or failed as a whole), 1
+ * when the batch is to run one message at a time (nothing of it left). */
+int sq_rt_run_ahead(rt *r, item *items, int n);
+PGresult *sq_rt_take_ahead(rt *r, sq_ctx *ctx, const char *sql, int nparams, const char *const *params);
 void sq_rt_count_poison(rt *r, item *it);
 int sq_rt_prune_inbox(rt *r, sq_err *err);
 

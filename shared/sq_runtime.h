@@ -26,6 +26,22 @@ typedef struct sq_msg {
 
 typedef sq_outcome (*sq_handler_fn)(sq_ctx *ctx, const sq_msg *msg);
 
+/* The statement a handler always sends first, decided by its message alone
+ * (see sq_route.first). params point into the message's body or into num. */
+#define SQ_FIRST_MAX_PARAMS 6
+typedef struct sq_first {
+	const char *sql; /* NULL: this message's first statement is not known ahead */
+	int nparams;
+	const char *params[SQ_FIRST_MAX_PARAMS];
+	char num[SQ_FIRST_MAX_PARAMS][24];
+	char key[64]; /* what the message is about ("order 7"): one per batch goes ahead */
+} sq_first;
+
+/* Sets params[i] to v in decimal (kept in num[i]). */
+void sq_first_ll(sq_first *f, int i, long long v);
+/* The handler's side: runs f's statement (sq_query). */
+PGresult *sq_query_first(sq_ctx *ctx, const sq_first *f);
+
 typedef struct sq_route {
 	const char *routing_key;
 	int from_events; /* bound on shopq.events instead of shopq.commands */
@@ -39,6 +55,16 @@ typedef struct sq_route {
 	 * sharing one hook get one call with all their messages. It emits
 	 * nothing, and the handlers must not count on it */
 	void (*prepare)(sq_ctx *ctx, const sq_msg *msgs, int n);
+	/* optional: fills in the statement the handler always sends first (it
+	 * must call this too, and send that through sq_query_first), for a
+	 * handler whose effects are all in the transaction (no provider, no
+	 * Redis). When every message of a batch has one, with distinct keys, all
+	 * those statements go with the transaction's opening in one round trip,
+	 * and the messages share the transaction without a savepoint each; if
+	 * any does not end cleanly (handled before, a statement fails, an answer
+	 * other than SQ_OK, sq_ctx_undo), that attempt is rolled back unseen (its
+	 * log lines too) and the batch runs one message at a time */
+	void (*first)(sq_ctx *ctx, const sq_msg *msg, sq_first *f);
 } sq_route;
 
 typedef struct sq_daemon {

@@ -67,7 +67,7 @@ static int by_message_id(const void *a, const void *b, void *arg)
 /* The inbox rows just inserted (res) are the fresh messages: of the batch's
  * copies of an id, the first one. Sorted and searched, not compared pairwise:
  * a batch may hold a thousand messages. order: n ints of scratch. */
-static void mark_fresh(item *items, int n, PGresult *res, int *order)
+void sq_rt_mark_fresh(item *items, int n, PGresult *res, int *order)
 {
 	int m = 0;
 
@@ -115,7 +115,7 @@ int sq_rt_send_pending(rt *r, sq_pg_step *then, sq_err *e)
 		PGresult *res = st[r->open_at].result;
 		r->open_at = -1;
 		if (res) {
-			mark_fresh(r->items, r->nitems, res, r->by_id);
+			sq_rt_mark_fresh(r->items, r->nitems, res, r->by_id);
 			PQclear(res);
 		} else {
 			r->open_failed = 1;
@@ -176,7 +176,7 @@ out:
 /* Queues the opening of the batch's transaction: BEGIN, the deletion of sent
  * outbox rows, and every message's inbox row at once. It rides with the first
  * handler statement; the inbox's answer marks the messages handled before. */
-static int queue_open(rt *r, item *items, int n, sq_err *e)
+int sq_rt_queue_open(rt *r, item *items, int n, sq_err *e)
 {
 	int k = 0;
 
@@ -196,6 +196,45 @@ static int queue_open(rt *r, item *items, int n, sq_err *e)
 	r->npending = k;
 	r->items = items;
 	r->nitems = n;
+	return 0;
+}
+
+/* Runs the handler of the message in hand, timed. */
+void sq_rt_run_handler(rt *r, sq_ctx *ctx, item *it)
+{
+	sq_msg msg = { r->d->queue, it->routing_key, it->message_id, it->body, it->attempt };
+	struct timespec t0, t1;
+
+	r->msg_mark = r->nout;
+	ctx->reason[0] = '\0';
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	it->outcome = it->route->handle(ctx, &msg);
+	if (sq_metrics_enabled()) {
+		char labels[320];
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		snprintf(labels, sizeof labels, "queue=\"%s\",routing_key=\"%.100s\"", r->d->queue, it->routing_key);
+		sq_metrics_observe("shopq_handler_seconds", labels,
+				   (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	}
+	snprintf(it->reason, sizeof it->reason, "%s", ctx->reason);
+}
+
+/* Commits the batch's transaction (failed: the message ids whose inbox rows
+ * go); 0, or -1 when it failed and every message of it is retried. */
+int sq_rt_finish_tx(rt *r, item *items, int n, sq_buf *failed)
+{
+	sq_err e;
+	char why[600];
+
+	r->buffering = 0;
+	if (commit_tx(r, failed, &e)) {
+		snprintf(why, sizeof why, "commit failed: %s", e.msg);
+		fail_tx(items, n, why);
+		sq_rt_out_truncate(r, r->ncommitted);
+		r->outbox_pending = 1; /* the commit may have happened: the sweep publishes what it left */
+		return -1;
+	}
+	sq_buf_reset(&r->sent_ids); /* deleted by that transaction */
 	return 0;
 }
 
@@ -228,9 +267,11 @@ void sq_rt_run_tx(rt *r, item *items, int n)
 		fail_tx(items, n, why);
 		return;
 	}
+	if (sq_rt_run_ahead(r, items, n) == 0)
+		return;
 	r->savepoint_open = r->npending = r->pending_sp = r->open_failed = 0;
 	r->spec = r->open_at = -1;
-	if (queue_open(r, items, n, &e))
+	if (sq_rt_queue_open(r, items, n, &e))
 		goto tx_failed;
 	for (int i = 0; i < n && r->spec < 0; i++)
 		if (!items[i].decided)
@@ -258,21 +299,7 @@ void sq_rt_run_tx(rt *r, item *items, int n)
 			r->pending[r->npending++] = (sq_pg_step){ .sql = SQL_SAVEPOINT };
 			r->pending_sp = 1;
 		}
-		sq_msg msg = { r->d->queue, it->routing_key, it->message_id, it->body, it->attempt };
-		r->msg_mark = r->nout;
-		ctx.reason[0] = '\0';
-		struct timespec t0, t1;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		it->outcome = it->route->handle(&ctx, &msg);
-		if (sq_metrics_enabled()) {
-			char labels[320];
-			clock_gettime(CLOCK_MONOTONIC, &t1);
-			snprintf(labels, sizeof labels, "queue=\"%s\",routing_key=\"%.100s\"", r->d->queue,
-				 it->routing_key);
-			sq_metrics_observe("shopq_handler_seconds", labels,
-					   (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-		}
-		snprintf(it->reason, sizeof it->reason, "%s", ctx.reason);
+		sq_rt_run_handler(r, &ctx, it);
 		if (i == r->spec) { /* it ran ahead of the inbox's answer: have it now */
 			if (r->open_at >= 0)
 				(void)sq_rt_send_pending(r, NULL, &e);
@@ -306,18 +333,9 @@ void sq_rt_run_tx(rt *r, item *items, int n)
 		if (it->outcome == SQ_REJECT)
 			it->decided = 1;
 	}
-	r->buffering = 0;
-	if (commit_tx(r, &failed, &e)) {
-		snprintf(why, sizeof why, "commit failed: %s", e.msg);
-		fail_tx(items, n, why);
-		sq_rt_out_truncate(r, r->ncommitted);
-		r->outbox_pending = 1; /* the commit may have happened: the sweep publishes what it left */
-		sq_buf_free(&failed);
-		return;
-	}
-	sq_buf_reset(&r->sent_ids); /* deleted by that transaction */
+	if (sq_rt_finish_tx(r, items, n, &failed) == 0)
+		sq_crash_point("after_commit");
 	sq_buf_free(&failed);
-	sq_crash_point("after_commit");
 	return;
 tx_failed:
 	r->buffering = 0;

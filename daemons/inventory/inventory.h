@@ -21,8 +21,10 @@ long long inventory_field_ll(const json_t *body, const char *name);
 
 /* ---- handlers */
 sq_outcome inventory_handle_reserve(sq_ctx *ctx, const sq_msg *msg); /* reserve.c */
+void inventory_reserve_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f);
 sq_outcome inventory_handle_release(sq_ctx *ctx, const sq_msg *msg); /* release.c */
 sq_outcome inventory_handle_commit(sq_ctx *ctx, const sq_msg *msg);  /* release.c */
+void inventory_commit_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f);
 sq_outcome inventory_handle_restock(sq_ctx *ctx, const sq_msg *msg); /* restock.c */
 
 /* the routing keys the daemon consumes, with their schemas and handlers (routes.c) */

@@ -70,14 +70,26 @@ sq_outcome inventory_handle_release(sq_ctx *ctx, const sq_msg *msg)
 	return sq_emit_event(ctx, "inventory.released", body) ? sq_ctx_fail(ctx) : SQ_OK;
 }
 
+void inventory_commit_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f)
+{
+	long long order_id = inventory_field_ll(msg->body, "order_id");
+
+	(void)ctx;
+	f->sql = SQL_COMMIT;
+	f->nparams = 1;
+	sq_first_ll(f, 0, order_id);
+	snprintf(f->key, sizeof f->key, "order %lld", order_id);
+}
+
 sq_outcome inventory_handle_commit(sq_ctx *ctx, const sq_msg *msg)
 {
 	char s_order[24];
-	const char *p[] = { s_order };
+	sq_first f = { 0 };
 	PGresult *r;
 
 	snprintf(s_order, sizeof s_order, "%lld", inventory_field_ll(msg->body, "order_id"));
-	if (!(r = sq_query(ctx, SQL_COMMIT, 1, p)))
+	inventory_commit_first(ctx, msg, &f);
+	if (!(r = sq_query_first(ctx, &f)))
 		return sq_ctx_fail(ctx);
 	if (atoi(PQcmdTuples(r)) == 0)
 		sq_log_info("inventory.commit for order %s: no reservation to commit (released, committed or none)",

@@ -129,17 +129,29 @@ static sq_outcome reject_short(sq_ctx *ctx, const sq_msg *msg, long long product
 	return sq_emit_event(ctx, "inventory.rejected", body) ? sq_ctx_fail(ctx) : SQ_OK;
 }
 
+/* The first statement: the order's reservation, unless it has one. */
+void inventory_reserve_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f)
+{
+	long long order_id = inventory_field_ll(msg->body, "order_id");
+
+	f->sql = SQL_NEW_RESERVATION;
+	f->nparams = 2;
+	sq_first_ll(f, 0, order_id);
+	sq_first_ll(f, 1, sq_ctx_config(ctx)->reservation_timeout_s);
+	snprintf(f->key, sizeof f->key, "order %lld", order_id);
+}
+
 sq_outcome inventory_handle_reserve(sq_ctx *ctx, const sq_msg *msg)
 {
-	char s_order[24], s_timeout[16], s_res[24], expires[32];
+	char s_order[24], s_res[24], expires[32];
 	char *items_text;
 	json_t *items;
+	sq_first f = { 0 };
 	PGresult *r;
 
 	snprintf(s_order, sizeof s_order, "%lld", inventory_field_ll(msg->body, "order_id"));
-	snprintf(s_timeout, sizeof s_timeout, "%d", sq_ctx_config(ctx)->reservation_timeout_s);
-	const char *np[] = { s_order, s_timeout };
-	if (!(r = sq_query(ctx, SQL_NEW_RESERVATION, 2, np)))
+	inventory_reserve_first(ctx, msg, &f);
+	if (!(r = sq_query_first(ctx, &f)))
 		return sq_ctx_fail(ctx);
 	if (PQntuples(r) == 0) {
 		PQclear(r);

@@ -6,10 +6,10 @@
 #include "handlers.h"
 
 const sq_route notify_routes[] = {
-	{ "notification.send", 0, notify_send_fields, notify_check_send, notify_handle_send, notify_prepare },
-	{ "order.confirmed", 1, notify_event_fields, NULL, notify_handle_event, notify_prepare },
-	{ "order.shipped", 1, notify_event_fields, NULL, notify_handle_event, notify_prepare },
-	{ "order.cancelled", 1, notify_event_fields, NULL, notify_handle_event, notify_prepare },
-	{ "payment.failed", 1, notify_event_fields, NULL, notify_handle_event, notify_prepare },
-	{ NULL, 0, NULL, NULL, NULL, NULL },
+	{ "notification.send", 0, notify_send_fields, notify_check_send, notify_handle_send, notify_prepare, NULL },
+	{ "order.confirmed", 1, notify_event_fields, NULL, notify_handle_event, notify_prepare, NULL },
+	{ "order.shipped", 1, notify_event_fields, NULL, notify_handle_event, notify_prepare, NULL },
+	{ "order.cancelled", 1, notify_event_fields, NULL, notify_handle_event, notify_prepare, NULL },
+	{ "payment.failed", 1, notify_event_fields, NULL, notify_handle_event, notify_prepare, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL, NULL },
 };

@@ -32,17 +32,22 @@ int orders_emit_release(sq_ctx *ctx, long long order_id, long long user_id, cons
 int orders_emit_refund(sq_ctx *ctx, long long order_id, long long user_id, const char *reason);
 /* An integer field of a message body (0 when absent). */
 long long orders_field_ll(const json_t *body, const char *name);
+/* A first statement (sq_route.first) taking the message's order_id, keyed by it. */
+void orders_by_order_first(sq_ctx *ctx, const sq_msg *msg, const char *sql, sq_first *f);
 /* Column col of row 0 as a long long. */
 long long orders_col_ll(const PGresult *r, int col);
 
 /* ---- handlers */
 sq_outcome orders_handle_place(sq_ctx *ctx, const sq_msg *msg);      /* place.c */
+void orders_place_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f);
 sq_outcome orders_handle_cancel(sq_ctx *ctx, const sq_msg *msg);     /* cancel.c */
 sq_outcome orders_handle_expire(sq_ctx *ctx, const sq_msg *msg);     /* cancel.c */
 sq_outcome orders_handle_ship(sq_ctx *ctx, const sq_msg *msg);       /* ship.c */
 sq_outcome orders_on_reserved(sq_ctx *ctx, const sq_msg *msg);       /* saga.c */
+void orders_reserved_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f);
 sq_outcome orders_on_rejected(sq_ctx *ctx, const sq_msg *msg);       /* saga.c */
 sq_outcome orders_on_paid(sq_ctx *ctx, const sq_msg *msg);           /* payment.c */
+void orders_paid_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f);
 sq_outcome orders_on_payment_failed(sq_ctx *ctx, const sq_msg *msg); /* payment.c */
 sq_outcome orders_on_refunded(sq_ctx *ctx, const sq_msg *msg);       /* payment.c */
 

@@ -41,10 +41,20 @@ static PGresult *by_order(sq_ctx *ctx, const char *sql, const sq_msg *msg, long 
 	return sq_query(ctx, sql, 1, p);
 }
 
+void orders_paid_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f)
+{
+	orders_by_order_first(ctx, msg, SQL_CONFIRM, f);
+}
+
 sq_outcome orders_on_paid(sq_ctx *ctx, const sq_msg *msg)
 {
 	long long order_id, user_id, total = 0;
-	PGresult *r = by_order(ctx, SQL_CONFIRM, msg, &order_id);
+	sq_first f = { 0 };
+	PGresult *r;
+
+	order_id = orders_field_ll(msg->body, "order_id");
+	orders_paid_first(ctx, msg, &f);
+	r = sq_query_first(ctx, &f);
 
 	if (!r)
 		return sq_ctx_fail(ctx);

@@ -61,7 +61,7 @@ static const char SQL_CANCEL_NEW[] =
 
 typedef struct place {
 	long long order_id, user_id;
-	char s_order[24], s_user[24], s_addr[24], s_token[24], s_cart[24];
+	char s_order[24], s_user[24], s_cart[24];
 	const char *checkout_id, *currency;
 	json_t *items;           /* requested items [{product_id, quantity}] */
 	json_t *priced;          /* with unit_price (cents), once priced */
@@ -210,9 +210,26 @@ fail:
 	return sq_ctx_fail(ctx);
 }
 
+/* The first statement: the order, unless its checkout has one. */
+void orders_place_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f)
+{
+	const json_t *b = msg->body;
+
+	(void)ctx;
+	f->sql = SQL_INSERT_ORDER;
+	f->nparams = 5;
+	sq_first_ll(f, 0, orders_field_ll(b, "user_id"));
+	sq_first_ll(f, 1, orders_field_ll(b, "address_id"));
+	f->params[2] = json_string_value(json_object_get(b, "checkout_id"));
+	f->params[3] = json_string_value(json_object_get(b, "currency"));
+	sq_first_ll(f, 4, orders_field_ll(b, "payment_token_id"));
+	snprintf(f->key, sizeof f->key, "checkout %s", f->params[2]);
+}
+
 sq_outcome orders_handle_place(sq_ctx *ctx, const sq_msg *msg)
 {
 	place pl = { 0 };
+	sq_first f = { 0 };
 	const json_t *b = msg->body;
 	const char *why;
 	sq_outcome out;
@@ -222,13 +239,11 @@ sq_outcome orders_handle_place(sq_ctx *ctx, const sq_msg *msg)
 	pl.checkout_id = json_string_value(json_object_get(b, "checkout_id"));
 	pl.currency = json_string_value(json_object_get(b, "currency"));
 	snprintf(pl.s_user, sizeof pl.s_user, "%lld", pl.user_id);
-	snprintf(pl.s_addr, sizeof pl.s_addr, "%lld", orders_field_ll(b, "address_id"));
-	snprintf(pl.s_token, sizeof pl.s_token, "%lld", orders_field_ll(b, "payment_token_id"));
 	if (json_object_get(b, "cart_id") && !json_is_null(json_object_get(b, "cart_id")))
 		snprintf(pl.s_cart, sizeof pl.s_cart, "%lld", orders_field_ll(b, "cart_id"));
 
-	const char *ip[] = { pl.s_user, pl.s_addr, pl.checkout_id, pl.currency, pl.s_token };
-	if (!(r = sq_query(ctx, SQL_INSERT_ORDER, 5, ip)))
+	orders_place_first(ctx, msg, &f);
+	if (!(r = sq_query_first(ctx, &f)))
 		return sq_ctx_fail(ctx);
 	if (PQntuples(r) == 0) {
 		PQclear(r);

@@ -47,15 +47,21 @@ static sq_outcome reserved_late(sq_ctx *ctx, const char *s_order, long long orde
 	return SQ_OK;
 }
 
+void orders_reserved_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f)
+{
+	orders_by_order_first(ctx, msg, SQL_RESERVED, f);
+}
+
 sq_outcome orders_on_reserved(sq_ctx *ctx, const sq_msg *msg)
 {
 	long long order_id = orders_field_ll(msg->body, "order_id"), user_id, amount;
 	char s_order[24];
-	const char *p[] = { s_order };
+	sq_first f = { 0 };
 	PGresult *r;
 
 	snprintf(s_order, sizeof s_order, "%lld", order_id);
-	if (!(r = sq_query(ctx, SQL_RESERVED, 1, p)))
+	orders_reserved_first(ctx, msg, &f);
+	if (!(r = sq_query_first(ctx, &f)))
 		return sq_ctx_fail(ctx);
 	if (PQntuples(r) == 0) {
 		PQclear(r);

@@ -47,9 +47,9 @@ static const sq_field webhook_fields[] = {
 };
 
 const sq_route payments_routes[] = {
-	{ "payment.charge", 0, charge_fields, check_currency, payments_handle_charge, payments_prepare_charges },
-	{ "payment.refund", 0, refund_fields, NULL, payments_handle_refund, NULL },
-	{ "payment.reconcile", 0, reconcile_fields, NULL, payments_handle_reconcile, NULL },
-	{ "payment.webhook", 0, webhook_fields, NULL, payments_handle_webhook, NULL },
-	{ NULL, 0, NULL, NULL, NULL, NULL },
+	{ "payment.charge", 0, charge_fields, check_currency, payments_handle_charge, payments_prepare_charges, NULL },
+	{ "payment.refund", 0, refund_fields, NULL, payments_handle_refund, NULL, NULL },
+	{ "payment.reconcile", 0, reconcile_fields, NULL, payments_handle_reconcile, NULL, NULL },
+	{ "payment.webhook", 0, webhook_fields, NULL, payments_handle_webhook, NULL, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL, NULL },
 };

@@ -5,6 +5,6 @@
 #include "sched.h"
 
 const sq_route sched_routes[] = {
-	{ "job.run", 0, sched_job_run_fields, NULL, sched_handle_job_run, NULL },
-	{ NULL, 0, NULL, NULL, NULL, NULL },
+	{ "job.run", 0, sched_job_run_fields, NULL, sched_handle_job_run, NULL, NULL },
+	{ NULL, 0, NULL, NULL, NULL, NULL, NULL },
 };
