@@ -140,6 +140,10 @@ typedef struct payments_move {
  * emits the event (payment.succeeded / failed / refunded), in the same
  * transaction. *ret_moved = 1 when it moved. -1 on a database error. */
 int payments_settle(sq_ctx *ctx, const payments_move *m, int *ret_moved);
+/* The same for a webhook's move, its event (id, type) recorded in the same
+ * statement: the payment moves only when the event is new (*ret_fresh). */
+int payments_settle_event(sq_ctx *ctx, const payments_move *m, const char *event_id, const char *event_type,
+			  int *ret_moved, int *ret_fresh);
 
 /* ------------------------------------------------------------ handlers */
 

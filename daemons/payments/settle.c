@@ -24,23 +24,32 @@ static const char *from_states(const char *to)
 }
 
 /* Moves the payment, and logs the move ($9) for each row moved. */
-static const char settle_sql[] =
-	"WITH moved AS ("
-	"UPDATE payments.payment SET status = $1,"
-	" reference_id = COALESCE(reference_id, $3),"
-	" response_code = COALESCE($5, response_code),"
-	" response_message = COALESCE($6, response_message),"
-	" refund_id = CASE WHEN $1 = 'refunded' THEN COALESCE($7, NULLIF(refund_id, 'requested')) ELSE refund_id END"
-	/* "(reference_id IS NULL) IS TRUE" keeps the planner on the order_id index: every
-	 * payment starts without a reference, so the reference index holds many dead
-	 * NULL entries between vacuums (a settle took 18 ms instead of 0.3 under load) */
-	" WHERE (id = $2::bigint OR reference_id = $3 OR (order_id = $4::bigint AND (reference_id IS NULL) IS TRUE))"
-	" AND status = ANY ($8::text[])"
+#define SETTLE_UPDATE(cond)                                                                                      \
+	"UPDATE payments.payment SET status = $1,"                                                              \
+	" reference_id = COALESCE(reference_id, $3),"                                                          \
+	" response_code = COALESCE($5, response_code),"                                                        \
+	" response_message = COALESCE($6, response_message),"                                                  \
+	" refund_id = CASE WHEN $1 = 'refunded' THEN COALESCE($7, NULLIF(refund_id, 'requested')) ELSE refund_id END" \
+	" WHERE " cond "(id = $2::bigint OR reference_id = $3 OR (order_id = $4::bigint AND (reference_id IS NULL) IS TRUE))" \
+	" AND status = ANY ($8::text[])"                                                                        \
 	" RETURNING id, order_id, user_id, (amount * 100)::bigint, currency, reference_id, refund_id"
-	"), logged AS ("
-	"  INSERT INTO payments.payment_logs (payment_id, log_message) SELECT id, $9 FROM moved"
+/* "(reference_id IS NULL) IS TRUE" keeps the planner on the order_id index: every
+ * payment starts without a reference, so the reference index holds many dead
+ * NULL entries between vacuums (a settle took 18 ms instead of 0.3 under load) */
+#define SETTLE_LOGGED "), logged AS (" \
+	"  INSERT INTO payments.payment_logs (payment_id, log_message) SELECT id, $9 FROM moved" \
 	")"
-	"SELECT * FROM moved";
+
+static const char settle_sql[] = "WITH moved AS (" SETTLE_UPDATE("") SETTLE_LOGGED "SELECT * FROM moved";
+
+/* A webhook's: its event ($10 id, $11 type) recorded first, the payment moved
+ * only when the event is new; the moved rows, or one row of NULLs, each with
+ * whether the event was new (last column). */
+static const char settle_event_sql[] =
+	"WITH ev AS ("
+	"  INSERT INTO payments.webhook_events (event_id, type) VALUES ($10, $11) ON CONFLICT DO NOTHING RETURNING 1"
+	"), moved AS (" SETTLE_UPDATE("EXISTS (SELECT 1 FROM ev) AND ") SETTLE_LOGGED
+	"SELECT moved.*, (SELECT count(*) FROM ev)::int FROM (SELECT 1) AS one LEFT JOIN moved ON true";
 
 static json_t *ll_or_null(PGresult *r, int row, int col)
 {
@@ -94,7 +103,10 @@ static int emit_for_row(sq_ctx *ctx, const payments_move *m, PGresult *r, int i)
 	return 0;
 }
 
-int payments_settle(sq_ctx *ctx, const payments_move *m, int *ret_moved)
+/* Runs sql (settle_sql, or settle_event_sql with the event's id and type) and
+ * emits for each row moved; *ret_fresh (when asked) tells a new event. */
+static int settle_with(sq_ctx *ctx, const payments_move *m, const char *sql, const char *event_id,
+		       const char *event_type, int *ret_moved, int *ret_fresh)
 {
 	char oid[24], line[512];
 	const char *from = from_states(m->to);
@@ -114,12 +126,16 @@ int payments_settle(sq_ctx *ctx, const payments_move *m, int *ret_moved)
 			    m->message && *m->message ? m->message : NULL,
 			    m->refund_id && *m->refund_id ? m->refund_id : NULL,
 			    from,
-			    line };
-	if (!p[1] && !p[2] && !p[3])
-		return 0;
-	if (!(r = sq_query(ctx, settle_sql, 9, p)))
+			    line,
+			    event_id,
+			    event_type };
+	if (!(r = sq_query(ctx, sql, event_id ? 11 : 9, p)))
 		return -1;
 	for (int i = 0; i < PQntuples(r); i++) {
+		if (event_id && i == 0)
+			*ret_fresh = atoi(PQgetvalue(r, 0, 7)) > 0;
+		if (PQgetisnull(r, i, 0))
+			continue; /* the row of NULLs: nothing moved */
 		sq_log_info("order %s: payment %s -> %s (%s)", PQgetvalue(r, i, 1), PQgetvalue(r, i, 0), m->to,
 			    m->via);
 		if (emit_for_row(ctx, m, r, i))
@@ -131,4 +147,18 @@ int payments_settle(sq_ctx *ctx, const payments_move *m, int *ret_moved)
 fail:
 	PQclear(r);
 	return -1;
+}
+
+int payments_settle(sq_ctx *ctx, const payments_move *m, int *ret_moved)
+{
+	if (!m->payment_id && !(m->reference_id && *m->reference_id) && m->order_id <= 0)
+		return *ret_moved = 0, 0;
+	return settle_with(ctx, m, settle_sql, NULL, NULL, ret_moved, NULL);
+}
+
+int payments_settle_event(sq_ctx *ctx, const payments_move *m, const char *event_id, const char *event_type,
+			  int *ret_moved, int *ret_fresh)
+{
+	*ret_fresh = 0;
+	return settle_with(ctx, m, settle_event_sql, event_id, event_type, ret_moved, ret_fresh);
 }

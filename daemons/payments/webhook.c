@@ -42,22 +42,21 @@ sq_outcome payments_handle_webhook(sq_ctx *ctx, const sq_msg *msg)
 	if (payments_event_parse(body, &ev, words, sizeof words))
 		return sq_reject(ctx, "webhook rejected: %s", words);
 
-	const char *dp[] = { ev.id, ev.type };
-	r = sq_query(ctx, "INSERT INTO payments.webhook_events (event_id, type) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-		     2, dp);
-	if (!r)
-		return sq_ctx_fail(ctx);
-	fresh = atoi(PQcmdTuples(r)) > 0;
-	PQclear(r);
-	if (!fresh) {
-		sq_log_info("webhook %s (%s): seen before, nothing to do", ev.id, ev.type);
-		return SQ_OK;
-	}
 	for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++)
 		if (strcmp(targets[i].type, ev.type) == 0)
 			to = targets[i].to;
-	if (!to) {
-		sq_log_info("webhook %s: event type %s is not one payments acts on", ev.id, ev.type);
+	if (!to) { /* recorded, so a repeat is told apart */
+		const char *dp[] = { ev.id, ev.type };
+		r = sq_query(ctx, "INSERT INTO payments.webhook_events (event_id, type) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+			     2, dp);
+		if (!r)
+			return sq_ctx_fail(ctx);
+		fresh = atoi(PQcmdTuples(r)) > 0;
+		PQclear(r);
+		if (!fresh)
+			sq_log_info("webhook %s (%s): seen before, nothing to do", ev.id, ev.type);
+		else
+			sq_log_info("webhook %s: event type %s is not one payments acts on", ev.id, ev.type);
 		return SQ_OK;
 	}
 	snprintf(via, sizeof via, "webhook %s", ev.id);
@@ -71,8 +70,13 @@ sq_outcome payments_handle_webhook(sq_ctx *ctx, const sq_msg *msg)
 	} else {
 		m.code = ev.status[0] ? ev.status : NULL;
 	}
-	if (payments_settle(ctx, &m, &moved))
+	/* the event recorded and the payment moved in one statement, only if the event is new */
+	if (payments_settle_event(ctx, &m, ev.id, ev.type, &moved, &fresh))
 		return sq_ctx_fail(ctx);
+	if (!fresh) {
+		sq_log_info("webhook %s (%s): seen before, nothing to do", ev.id, ev.type);
+		return SQ_OK;
+	}
 	if (!moved)
 		sq_log_info("webhook %s (%s, intent %s): the payment is already there or further: nothing changes", ev.id,
 			    ev.type, ev.object_id);
