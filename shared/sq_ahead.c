@@ -14,7 +14,9 @@
 #include "sq_log.h"
 #include "sq_metrics.h"
 
-#define AHEAD_MIN 2 /* a lone message rides with the opening anyway (sql_first) */
+/* Even a lone message goes this way: its statement rides with the opening
+ * either way (sql_first), and this way it needs no savepoint. */
+#define AHEAD_MIN 1
 
 void sq_first_ll(sq_first *f, int i, long long v)
 {

@@ -23,6 +23,7 @@ long long inventory_field_ll(const json_t *body, const char *name);
 sq_outcome inventory_handle_reserve(sq_ctx *ctx, const sq_msg *msg); /* reserve.c */
 void inventory_reserve_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f);
 sq_outcome inventory_handle_release(sq_ctx *ctx, const sq_msg *msg); /* release.c */
+void inventory_release_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f);
 sq_outcome inventory_handle_commit(sq_ctx *ctx, const sq_msg *msg);  /* release.c */
 void inventory_commit_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f);
 sq_outcome inventory_handle_restock(sq_ctx *ctx, const sq_msg *msg); /* restock.c */

@@ -28,16 +28,34 @@ static const char SQL_GIVE_BACK[] =
 static const char SQL_COMMIT[] =
 	"UPDATE catalog.reservations SET status = 'committed' WHERE order_id = $1 AND status = 'reserved'";
 
+/* The first statements of release and commit: the order's reservation moved. */
+static void by_order_first(const sq_msg *msg, const char *sql, sq_first *f)
+{
+	long long order_id = inventory_field_ll(msg->body, "order_id");
+
+	f->sql = sql;
+	f->nparams = 1;
+	sq_first_ll(f, 0, order_id);
+	snprintf(f->key, sizeof f->key, "order %lld", order_id);
+}
+
+void inventory_release_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f)
+{
+	(void)ctx;
+	by_order_first(msg, SQL_MARK_RELEASED, f);
+}
+
 sq_outcome inventory_handle_release(sq_ctx *ctx, const sq_msg *msg)
 {
 	char s_order[24], s_res[24];
 	const json_t *reason = json_object_get(msg->body, "reason");
+	sq_first f = { 0 };
 	PGresult *r;
 	json_t *body, *items;
 
 	snprintf(s_order, sizeof s_order, "%lld", inventory_field_ll(msg->body, "order_id"));
-	const char *op[] = { s_order };
-	if (!(r = sq_query(ctx, SQL_MARK_RELEASED, 1, op)))
+	inventory_release_first(ctx, msg, &f);
+	if (!(r = sq_query_first(ctx, &f)))
 		return sq_ctx_fail(ctx);
 	if (PQntuples(r) == 0) {
 		PQclear(r);
@@ -72,13 +90,8 @@ sq_outcome inventory_handle_release(sq_ctx *ctx, const sq_msg *msg)
 
 void inventory_commit_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f)
 {
-	long long order_id = inventory_field_ll(msg->body, "order_id");
-
 	(void)ctx;
-	f->sql = SQL_COMMIT;
-	f->nparams = 1;
-	sq_first_ll(f, 0, order_id);
-	snprintf(f->key, sizeof f->key, "order %lld", order_id);
+	by_order_first(msg, SQL_COMMIT, f);
 }
 
 sq_outcome inventory_handle_commit(sq_ctx *ctx, const sq_msg *msg)

@@ -46,10 +46,13 @@ sq_outcome orders_handle_ship(sq_ctx *ctx, const sq_msg *msg);       /* ship.c *
 sq_outcome orders_on_reserved(sq_ctx *ctx, const sq_msg *msg);       /* saga.c */
 void orders_reserved_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f);
 sq_outcome orders_on_rejected(sq_ctx *ctx, const sq_msg *msg);       /* saga.c */
+void orders_rejected_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f);
 sq_outcome orders_on_paid(sq_ctx *ctx, const sq_msg *msg);           /* payment.c */
 void orders_paid_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f);
 sq_outcome orders_on_payment_failed(sq_ctx *ctx, const sq_msg *msg); /* payment.c */
+void orders_payment_failed_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f);
 sq_outcome orders_on_refunded(sq_ctx *ctx, const sq_msg *msg);       /* payment.c */
+void orders_refunded_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f);
 
 /* the routing keys the daemon consumes, with their schemas and handlers (routes.c) */
 extern const sq_route orders_routes[];

@@ -89,11 +89,20 @@ sq_outcome orders_on_paid(sq_ctx *ctx, const sq_msg *msg)
 	return SQ_OK; /* already confirmed, shipped or refunded: a repeated event */
 }
 
+void orders_payment_failed_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f)
+{
+	orders_by_order_first(ctx, msg, SQL_FAILED, f);
+}
+
 sq_outcome orders_on_payment_failed(sq_ctx *ctx, const sq_msg *msg)
 {
-	long long order_id, user_id;
-	PGresult *r = by_order(ctx, SQL_FAILED, msg, &order_id);
+	long long order_id = orders_field_ll(msg->body, "order_id"), user_id;
+	sq_first f = { 0 };
+	PGresult *r;
 	json_t *extra, *v;
+
+	orders_payment_failed_first(ctx, msg, &f);
+	r = sq_query_first(ctx, &f);
 
 	if (!r)
 		return sq_ctx_fail(ctx);
@@ -118,10 +127,18 @@ sq_outcome orders_on_payment_failed(sq_ctx *ctx, const sq_msg *msg)
 	return SQ_OK;
 }
 
+void orders_refunded_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f)
+{
+	orders_by_order_first(ctx, msg, SQL_REFUNDED, f);
+}
+
 sq_outcome orders_on_refunded(sq_ctx *ctx, const sq_msg *msg)
 {
-	long long order_id;
-	PGresult *r = by_order(ctx, SQL_REFUNDED, msg, &order_id);
+	sq_first f = { 0 };
+	PGresult *r;
+
+	orders_refunded_first(ctx, msg, &f);
+	r = sq_query_first(ctx, &f);
 
 	if (!r)
 		return sq_ctx_fail(ctx);

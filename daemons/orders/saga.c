@@ -82,17 +82,21 @@ sq_outcome orders_on_reserved(sq_ctx *ctx, const sq_msg *msg)
 	return SQ_OK;
 }
 
+void orders_rejected_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f)
+{
+	orders_by_order_first(ctx, msg, SQL_REJECTED, f);
+}
+
 sq_outcome orders_on_rejected(sq_ctx *ctx, const sq_msg *msg)
 {
 	long long order_id = orders_field_ll(msg->body, "order_id");
 	const json_t *product = json_object_get(msg->body, "product_id");
-	char s_order[24];
-	const char *p[] = { s_order };
+	sq_first f = { 0 };
 	PGresult *r;
 	json_t *extra;
 
-	snprintf(s_order, sizeof s_order, "%lld", order_id);
-	if (!(r = sq_query(ctx, SQL_REJECTED, 1, p)))
+	orders_rejected_first(ctx, msg, &f);
+	if (!(r = sq_query_first(ctx, &f)))
 		return sq_ctx_fail(ctx);
 	if (PQntuples(r) == 0) {
 		PQclear(r);
