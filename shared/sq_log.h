@@ -17,7 +17,8 @@ void sq_log_set_ident(const char *ident);
 void sq_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* From sq_log_hold on, lines are kept back (written early only when 32 KiB
  * pile up) until sq_log_release writes them in one go (keep) or drops them:
- * for work that may be undone and done again. */
+ * for work that may be undone and done again. For a single-threaded logger:
+ * the daemon loop's thread, while no other thread logs. */
 void sq_log_hold(void);
 void sq_log_release(int keep);
 

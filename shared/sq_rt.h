@@ -2,7 +2,8 @@
 // sq_rt.h -- the runtime's private parts, shared by its files and no one
 // else: the daemon in hand (rt), a delivery of the batch (item), the messages
 // a batch emits. sq_loop.c runs the loop; sq_delivery.c checks a delivery;
-// sq_ctx.c is the handlers' API; sq_tx.c runs a batch in one transaction;
+// sq_ctx.c is the handlers' API; sq_tx.c runs a batch in one transaction,
+// sq_ahead.c the same with the batch's first statements sent together;
 // sq_outbox.c keeps and publishes what it emits; sq_settle.c acks, retries
 // and dead-letters.
 #ifndef SQ_RT_H
