@@ -24,6 +24,14 @@ void sq_first_ll(sq_first *f, int i, long long v)
 	f->params[i] = f->num[i];
 }
 
+void sq_first_id(sq_first *f, const char *sql, const char *what, long long id)
+{
+	f->sql = sql;
+	f->nparams = 1;
+	sq_first_ll(f, 0, id);
+	snprintf(f->key, sizeof f->key, "%s %lld", what, id);
+}
+
 PGresult *sq_query_first(sq_ctx *ctx, const sq_first *f)
 {
 	return sq_query(ctx, f->sql, f->nparams, f->params);
@@ -119,10 +127,7 @@ int sq_rt_run_ahead(rt *r, item *items, int n)
 		r->npending = 0;
 		return 1;
 	}
-	if (!(st = calloc((size_t)(r->npending + n), sizeof *st))) {
-		r->npending = 0;
-		return 1;
-	}
+	st = r->ahead_steps;
 	memcpy(st, r->pending, (size_t)r->npending * sizeof *st);
 	base = k = r->npending;
 	open_at = r->open_at;
@@ -137,13 +142,11 @@ int sq_rt_run_ahead(rt *r, item *items, int n)
 	inbox = st[open_at].result; /* kept even when a later step failed */
 	if (rc) {
 		PQclear(inbox);
-		free(st);
 		return fall_back(r, items, n, mark, "statement_failed");
 	}
 	for (int i = 0, j = base; i < n; i++)
 		if (!items[i].decided)
 			items[i].ahead = st[j++].result;
-	free(st);
 	sq_rt_mark_fresh(items, n, inbox, r->by_id);
 	PQclear(inbox);
 	for (int i = 0; i < n; i++)

@@ -27,14 +27,22 @@ static int ahead_was_duplicate(sq_ctx *ctx)
 	return 1;
 }
 
+/* In a batch sent ahead, what has no place there (raw statements, an undo
+ * without a savepoint) spoils the attempt: the batch runs one at a time. */
+static int spoils_ahead(sq_ctx *ctx, const char *what)
+{
+	if (ctx->rt->ahead_at < 0)
+		return 0;
+	ctx->rt->ahead_broken = 1;
+	snprintf(ctx->reason, sizeof ctx->reason, "%s in a batch sent ahead", what);
+	return 1;
+}
+
 PGconn *sq_ctx_pg(sq_ctx *ctx)
 {
 	sq_err e;
-	if (ctx->rt->ahead_at >= 0) { /* statements the batch's path cannot see */
-		ctx->rt->ahead_broken = 1;
-		snprintf(ctx->reason, sizeof ctx->reason, "sq_ctx_pg in a batch sent ahead");
+	if (spoils_ahead(ctx, "sq_ctx_pg"))
 		return NULL;
-	}
 	if (sq_rt_send_pending(ctx->rt, NULL, &e))
 		snprintf(ctx->reason, sizeof ctx->reason, "database: %s", e.msg);
 	else if (ahead_was_duplicate(ctx))
@@ -185,11 +193,8 @@ int sq_ctx_undo(sq_ctx *ctx)
 		snprintf(ctx->reason, sizeof ctx->reason, "sq_ctx_undo outside a message's handler");
 		return -1;
 	}
-	if (ctx->rt->ahead_at >= 0) { /* no savepoint of its own: the batch runs one at a time */
-		ctx->rt->ahead_broken = 1;
-		snprintf(ctx->reason, sizeof ctx->reason, "undone in a batch sent ahead");
+	if (spoils_ahead(ctx, "sq_ctx_undo"))
 		return -1;
-	}
 	if (sq_rt_undo_message(ctx->rt, &e)) {
 		snprintf(ctx->reason, sizeof ctx->reason, "database: %s", e.msg);
 		return -1;

@@ -305,8 +305,15 @@ static void loop(rt *r)
 
 	r->by_id = calloc((size_t)r->cfg.batch_size, sizeof *r->by_id);
 	for (const sq_route *ro = r->d->routes; ro->routing_key && !r->firsts; ro++)
-		if (ro->first && !(r->firsts = calloc((size_t)r->cfg.batch_size, sizeof *r->firsts)))
+		if (ro->first) {
+			r->firsts = calloc((size_t)r->cfg.batch_size, sizeof *r->firsts);
+			r->ahead_steps = calloc((size_t)r->cfg.batch_size + 6, sizeof *r->ahead_steps);
+			if (!r->ahead_steps) { /* without them no batch goes ahead */
+				free(r->firsts);
+				r->firsts = NULL;
+			}
 			break;
+		}
 	if (!items || !r->by_id) {
 		sq_log_err("out of memory");
 		goto out;
@@ -419,7 +426,9 @@ out:
 	free(r->by_id);
 	r->by_id = NULL;
 	free(r->firsts);
+	free(r->ahead_steps);
 	r->firsts = NULL;
+	r->ahead_steps = NULL;
 	free(items);
 }
 

@@ -70,6 +70,7 @@ typedef struct rt {
 	 * long, allocated when a route has `first`); the message in hand, -1
 	 * outside that path; set when its run cannot stand (rolled back) */
 	sq_first *firsts;
+	sq_pg_step *ahead_steps; /* their pipeline: the opening (pending[]) and one each */
 	int ahead_at, ahead_broken;
 } rt;
 

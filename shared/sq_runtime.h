@@ -39,6 +39,8 @@ typedef struct sq_first {
 
 /* Sets params[i] to v in decimal (kept in num[i]). */
 void sq_first_ll(sq_first *f, int i, long long v);
+/* The common case: sql taking one id ($1), keyed "WHAT ID" ("order 7"). */
+void sq_first_id(sq_first *f, const char *sql, const char *what, long long id);
 /* The handler's side: runs f's statement (sq_query). */
 PGresult *sq_query_first(sq_ctx *ctx, const sq_first *f);
 

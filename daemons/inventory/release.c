@@ -28,21 +28,10 @@ static const char SQL_GIVE_BACK[] =
 static const char SQL_COMMIT[] =
 	"UPDATE catalog.reservations SET status = 'committed' WHERE order_id = $1 AND status = 'reserved'";
 
-/* The first statements of release and commit: the order's reservation moved. */
-static void by_order_first(const sq_msg *msg, const char *sql, sq_first *f)
-{
-	long long order_id = inventory_field_ll(msg->body, "order_id");
-
-	f->sql = sql;
-	f->nparams = 1;
-	sq_first_ll(f, 0, order_id);
-	snprintf(f->key, sizeof f->key, "order %lld", order_id);
-}
-
 void inventory_release_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f)
 {
 	(void)ctx;
-	by_order_first(msg, SQL_MARK_RELEASED, f);
+	sq_first_id(f, SQL_MARK_RELEASED, "order", inventory_field_ll(msg->body, "order_id"));
 }
 
 sq_outcome inventory_handle_release(sq_ctx *ctx, const sq_msg *msg)
@@ -91,7 +80,7 @@ sq_outcome inventory_handle_release(sq_ctx *ctx, const sq_msg *msg)
 void inventory_commit_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f)
 {
 	(void)ctx;
-	by_order_first(msg, SQL_COMMIT, f);
+	sq_first_id(f, SQL_COMMIT, "order", inventory_field_ll(msg->body, "order_id"));
 }
 
 sq_outcome inventory_handle_commit(sq_ctx *ctx, const sq_msg *msg)

@@ -132,13 +132,9 @@ static sq_outcome reject_short(sq_ctx *ctx, const sq_msg *msg, long long product
 /* The first statement: the order's reservation, unless it has one. */
 void inventory_reserve_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f)
 {
-	long long order_id = inventory_field_ll(msg->body, "order_id");
-
-	f->sql = SQL_NEW_RESERVATION;
+	sq_first_id(f, SQL_NEW_RESERVATION, "order", inventory_field_ll(msg->body, "order_id"));
 	f->nparams = 2;
-	sq_first_ll(f, 0, order_id);
 	sq_first_ll(f, 1, sq_ctx_config(ctx)->reservation_timeout_s);
-	snprintf(f->key, sizeof f->key, "order %lld", order_id);
 }
 
 sq_outcome inventory_handle_reserve(sq_ctx *ctx, const sq_msg *msg)

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
 // event.c -- the common part of what shopq-orders emits: every event carries
 // order_id, user_id and occurred_at; release and refund commands carry user_id
-// so the daemons downstream can echo it without reading the sales schema;
-// the first statement of the handlers that take an order by its id.
+// so the daemons downstream can echo it without reading the sales schema.
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -36,17 +35,6 @@ int orders_emit_refund(sq_ctx *ctx, long long order_id, long long user_id, const
 	return sq_emit_command(ctx, "payment.refund",
 			       json_pack("{s:I,s:I,s:s}", "order_id", (json_int_t)order_id, "user_id",
 					 (json_int_t)user_id, "reason", reason));
-}
-
-void orders_by_order_first(sq_ctx *ctx, const sq_msg *msg, const char *sql, sq_first *f)
-{
-	long long order_id = orders_field_ll(msg->body, "order_id");
-
-	(void)ctx;
-	f->sql = sql;
-	f->nparams = 1;
-	sq_first_ll(f, 0, order_id);
-	snprintf(f->key, sizeof f->key, "order %lld", order_id);
 }
 
 long long orders_field_ll(const json_t *body, const char *name)

@@ -32,8 +32,6 @@ int orders_emit_release(sq_ctx *ctx, long long order_id, long long user_id, cons
 int orders_emit_refund(sq_ctx *ctx, long long order_id, long long user_id, const char *reason);
 /* An integer field of a message body (0 when absent). */
 long long orders_field_ll(const json_t *body, const char *name);
-/* A first statement (sq_route.first) taking the message's order_id, keyed by it. */
-void orders_by_order_first(sq_ctx *ctx, const sq_msg *msg, const char *sql, sq_first *f);
 /* Column col of row 0 as a long long. */
 long long orders_col_ll(const PGresult *r, int col);
 

@@ -43,7 +43,8 @@ static PGresult *by_order(sq_ctx *ctx, const char *sql, const sq_msg *msg, long 
 
 void orders_paid_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f)
 {
-	orders_by_order_first(ctx, msg, SQL_CONFIRM, f);
+	(void)ctx;
+	sq_first_id(f, SQL_CONFIRM, "order", orders_field_ll(msg->body, "order_id"));
 }
 
 sq_outcome orders_on_paid(sq_ctx *ctx, const sq_msg *msg)
@@ -91,7 +92,8 @@ sq_outcome orders_on_paid(sq_ctx *ctx, const sq_msg *msg)
 
 void orders_payment_failed_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f)
 {
-	orders_by_order_first(ctx, msg, SQL_FAILED, f);
+	(void)ctx;
+	sq_first_id(f, SQL_FAILED, "order", orders_field_ll(msg->body, "order_id"));
 }
 
 sq_outcome orders_on_payment_failed(sq_ctx *ctx, const sq_msg *msg)
@@ -129,7 +131,8 @@ sq_outcome orders_on_payment_failed(sq_ctx *ctx, const sq_msg *msg)
 
 void orders_refunded_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f)
 {
-	orders_by_order_first(ctx, msg, SQL_REFUNDED, f);
+	(void)ctx;
+	sq_first_id(f, SQL_REFUNDED, "order", orders_field_ll(msg->body, "order_id"));
 }
 
 sq_outcome orders_on_refunded(sq_ctx *ctx, const sq_msg *msg)

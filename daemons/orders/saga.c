@@ -49,7 +49,8 @@ static sq_outcome reserved_late(sq_ctx *ctx, const char *s_order, long long orde
 
 void orders_reserved_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f)
 {
-	orders_by_order_first(ctx, msg, SQL_RESERVED, f);
+	(void)ctx;
+	sq_first_id(f, SQL_RESERVED, "order", orders_field_ll(msg->body, "order_id"));
 }
 
 sq_outcome orders_on_reserved(sq_ctx *ctx, const sq_msg *msg)
@@ -84,7 +85,8 @@ sq_outcome orders_on_reserved(sq_ctx *ctx, const sq_msg *msg)
 
 void orders_rejected_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f)
 {
-	orders_by_order_first(ctx, msg, SQL_REJECTED, f);
+	(void)ctx;
+	sq_first_id(f, SQL_REJECTED, "order", orders_field_ll(msg->body, "order_id"));
 }
 
 sq_outcome orders_on_rejected(sq_ctx *ctx, const sq_msg *msg)
