@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // reconcile.c -- payment.reconcile: payments left 'unknown' or 'processing' for
-// a few seconds are asked about (GET the intent, or replay the charge with its
-// key when no intent id is known) and settled through the arbiter.
+// a few seconds, and not held by another transaction, are claimed and asked
+// about (GET the intent, or replay the charge with its key when no intent id is
+// known) and settled through the arbiter.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,9 +85,15 @@ sq_outcome payments_handle_reconcile(sq_ctx *ctx, const sq_msg *msg)
 	snprintf(age, sizeof age, "%lld", age_v ? (long long)json_integer_value(age_v) : RECONCILE_DEFAULT_AGE_S);
 	snprintf(lim, sizeof lim, "%lld", lim_v ? (long long)json_integer_value(lim_v) : RECONCILE_DEFAULT_LIMIT);
 	const char *p[] = { age, lim };
+	/* The rows are claimed up front and those another transaction holds are
+	 * skipped (their settle is under way; the next run sees any still open):
+	 * this transaction then never waits for a row lock, so neither a webhook
+	 * batch nor a second daemon's reconcile can deadlock with it, and its log
+	 * lines (side connection, a key-share lock) never wait for it either. */
 	r = sq_query(ctx,
 		     "SELECT id FROM payments.payment WHERE status IN ('unknown', 'pending', 'processing')"
-		     " AND updated_at < now() - $1::int * interval '1 second' ORDER BY updated_at, id LIMIT $2::int",
+		     " AND updated_at < now() - $1::int * interval '1 second' ORDER BY updated_at, id LIMIT $2::int"
+		     " FOR NO KEY UPDATE SKIP LOCKED",
 		     2, p);
 	if (!r)
 		return sq_ctx_fail(ctx);

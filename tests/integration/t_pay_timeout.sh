@@ -3,7 +3,8 @@
 # payments.timeout_ms: the payment stays 'unknown' and the retry asks again with
 # the same Idempotency-Key (one charge, one event). payment.reconcile settles a
 # processing payment (GET) and an unknown one (replay with its key). A token
-# that is not the user's fails without a call. Webhooks are off here: paysim
+# that is not the user's fails without a call. A payment another transaction
+# holds is skipped by reconcile, not waited for. Webhooks are off here: paysim
 # gets a broker it cannot reach.
 source "$(dirname "$0")/pay_lib.sh"
 pay_reset
@@ -45,6 +46,30 @@ for x in $timeout $processing $unknown; do
   assert_eq "$(paysim_count "$x")/$(paysim_count "$x" succeeded)/$(events succeeded "$x")" "1/1/1" "order $x: one charge, succeeded, one event"
 done
 assert_eq "$(event_field succeeded "$unknown" amount)" 500 "the replayed charge used the recorded amount"
+
+# 5. a payment another transaction holds (as a batch settling it would) is
+# skipped: reconcile settles the rest at once instead of waiting behind it
+held=$((o + 4)) free=$((o + 5))
+for x in $held $free; do
+  psqlq "INSERT INTO payments.payment (order_id, user_id, amount, currency, status, idempotency_key, token_id, updated_at)
+         VALUES ($x, 6, 3.00, 'USD', 'unknown', 'shopq-charge-$x', $(token 6 1), now() - interval '1 hour' + ($x - $held) * interval '1 s')" >/dev/null
+done
+PGAPPNAME=shopq_test_holder_$$ psql "$PG_CONNINFO" -X -q -c "BEGIN" \
+  -c "SELECT 1 FROM payments.payment WHERE order_id = $held FOR UPDATE" -c "SELECT pg_sleep(60)" >/dev/null 2>&1 &
+holder=$!
+holding() { psqlq "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'shopq_test_holder_$$' AND query LIKE '%pg_sleep%'"; }
+wait_for 10 '[ "$(holding)" = 1 ]' "the other transaction to hold payment $held"
+ctl publish payment.reconcile '{"older_than_s":0}' >/dev/null
+wait_for 10 "[ \"\$(pstatus $free)\" = succeeded ]" "reconcile to settle the payment nobody holds"
+assert_eq "$(pstatus "$held")/$(holding)" "unknown/1" "the held payment skipped while held"
+psqlq "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'shopq_test_holder_$$'" >/dev/null
+wait "$holder" || true
+ctl publish payment.reconcile '{"older_than_s":0}' >/dev/null
+wait_for 10 "[ \"\$(pstatus $held)\" = succeeded ]" "the next reconcile to settle it once free"
+for x in $held $free; do
+  assert_eq "$(paysim_count "$x")/$(events succeeded "$x")" "1/1" "order $x: one charge, one event"
+done
+assert_eq "$(grep -c 'log line not recorded' "$TMP/payments.log" || true)" 0 "no log line waited out a lock"
 
 # 4. a token of another user: payment.failed without asking the provider
 ctl publish payment.charge "{\"order_id\":$foreign,\"user_id\":6,\"amount\":100,\"currency\":\"usd\",\"payment_token_id\":$(token 7 1)}" >/dev/null
