@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // sq_http.c -- the libcurl client: one easy handle kept for the process (its
-// connection cache gives keep-alive), per-request options, body and
+// connection cache gives keep-alive), a multi handle with a pool of easy
+// handles for requests sent in parallel, per-request options, body and
 // Retry-After capture, and Retry-After parsing.
 #include "sq_http.h"
 
@@ -12,10 +13,12 @@
 #include <strings.h>
 
 struct sq_http {
-	CURL *curl;
+	CURL *curl;   /* the one-at-a-time requests' */
+	CURLM *multi; /* the parallel requests', with their handles */
+	CURL *pool[SQ_HTTP_MAX_PARALLEL];
+	int npool;
 	long timeout_ms;
 	long connects;
-	char errbuf[CURL_ERROR_SIZE];
 };
 
 typedef struct {
@@ -50,6 +53,10 @@ void sq_http_free(sq_http *h)
 {
 	if (!h)
 		return;
+	for (int k = 0; k < h->npool; k++)
+		curl_easy_cleanup(h->pool[k]);
+	if (h->multi)
+		curl_multi_cleanup(h->multi);
 	curl_easy_cleanup(h->curl);
 	free(h);
 }
@@ -99,34 +106,38 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
-int sq_http_request(sq_http *h, const char *method, const char *url, const char *const *headers,
-		    const char *body, size_t body_len, sq_http_response *resp, int *ret_timed_out, sq_err *err)
-{
-	struct curl_slist *hl = NULL, *tmp;
-	sink s = { resp, 0 };
-	CURLcode cc;
-	long connects = 0;
-	int post = strcmp(method, "POST") == 0, rc = -1;
+/* One request's own state: what its easy handle points into until it ends. */
+typedef struct pending {
+	struct curl_slist *headers;
+	sink sink;
+	char errbuf[CURL_ERROR_SIZE];
+} pending;
 
-	if (ret_timed_out)
-		*ret_timed_out = 0;
+/* Sets c up for one request; 0, or -1 on out of memory or an unsupported method. */
+static int setup(sq_http *h, CURL *c, pending *pd, const char *method, const char *url,
+		 const char *const *headers, const char *body, size_t body_len, sq_http_response *resp, sq_err *err)
+{
+	struct curl_slist *tmp;
+	int post = strcmp(method, "POST") == 0;
+
 	sq_buf_free(&resp->body);
 	resp->status = 0;
 	resp->retry_after[0] = '\0';
+	pd->headers = NULL;
+	pd->sink = (sink){ resp, 0 };
+	pd->errbuf[0] = '\0';
 	if (!post && strcmp(method, "GET") != 0)
 		return sq_err_set(err, "unsupported HTTP method %s", method);
 	for (; headers && *headers; headers++) {
-		if (!(tmp = curl_slist_append(hl, *headers)))
+		if (!(tmp = curl_slist_append(pd->headers, *headers)))
 			goto oom;
-		hl = tmp;
+		pd->headers = tmp;
 	}
 	/* small bodies: no "Expect: 100-continue" round trip */
-	if (!(tmp = curl_slist_append(hl, "Expect:")))
+	if (!(tmp = curl_slist_append(pd->headers, "Expect:")))
 		goto oom;
-	hl = tmp;
+	pd->headers = tmp;
 
-	CURL *c = h->curl;
-	h->errbuf[0] = '\0';
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->timeout_ms);
@@ -134,12 +145,12 @@ int sq_http_request(sq_http *h, const char *method, const char *url, const char 
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, pd->errbuf);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, pd->headers);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &pd->sink);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &s);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &pd->sink);
 	if (post) {
 		curl_easy_setopt(c, CURLOPT_POST, 1L);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
@@ -147,31 +158,154 @@ int sq_http_request(sq_http *h, const char *method, const char *url, const char 
 	} else {
 		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
 	}
-	cc = curl_easy_perform(c);
+	return 0;
+oom:
+	curl_slist_free_all(pd->headers);
+	pd->headers = NULL;
+	return sq_err_set(err, "out of memory");
+}
+
+/* Ends one request whose transfer finished with cc: its outcome into resp, the
+ * handle cleared of pointers into the request's memory. 0 when answered. */
+static int finish(sq_http *h, CURL *c, pending *pd, CURLcode cc, sq_http_response *resp, int *ret_timed_out,
+		  sq_err *err)
+{
+	long connects = 0;
+	int rc = -1;
+
+	if (ret_timed_out)
+		*ret_timed_out = 0;
 	if (curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK)
 		h->connects += connects;
 	if (cc == CURLE_OK) {
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
 		rc = 0;
-	} else if (s.too_long) {
+	} else if (pd->sink.too_long) {
 		sq_err_set(err, "answer longer than %d bytes", SQ_HTTP_MAX_BODY);
 	} else {
 		if (cc == CURLE_OPERATION_TIMEDOUT && ret_timed_out)
 			*ret_timed_out = 1;
-		sq_err_set(err, "%s", h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc));
+		sq_err_set(err, "%s", pd->errbuf[0] ? pd->errbuf : curl_easy_strerror(cc));
 	}
-	/* the handle must not keep pointers into this call's memory */
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, NULL);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, NULL);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, NULL);
-	curl_slist_free_all(hl);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+	curl_slist_free_all(pd->headers);
+	pd->headers = NULL;
 	if (rc)
 		sq_http_response_free(resp);
 	return rc;
-oom:
-	curl_slist_free_all(hl);
-	return sq_err_set(err, "out of memory");
+}
+
+int sq_http_request(sq_http *h, const char *method, const char *url, const char *const *headers,
+		    const char *body, size_t body_len, sq_http_response *resp, int *ret_timed_out, sq_err *err)
+{
+	pending pd;
+
+	if (ret_timed_out)
+		*ret_timed_out = 0;
+	if (setup(h, h->curl, &pd, method, url, headers, body, body_len, resp, err))
+		return -1;
+	return finish(h, h->curl, &pd, curl_easy_perform(h->curl), resp, ret_timed_out, err);
+}
+
+/* The handles of the parallel requests (kept: the multi handle's connection
+ * cache keeps their connections alive between batches). */
+static int grow_pool(sq_http *h, int n)
+{
+	if (!h->multi && !(h->multi = curl_multi_init()))
+		return -1;
+	while (h->npool < n && h->npool < SQ_HTTP_MAX_PARALLEL) {
+		if (!(h->pool[h->npool] = curl_easy_init()))
+			return h->npool > 0 ? 0 : -1;
+		h->npool++;
+	}
+	return 0;
+}
+
+int sq_http_request_many(sq_http *h, sq_http_call *calls, int n, sq_err *err)
+{
+	pending pd[SQ_HTTP_MAX_PARALLEL];
+	int slot_call[SQ_HTTP_MAX_PARALLEL];
+	int next = 0, running = 0, done = 0;
+
+	for (int i = 0; i < n; i++) {
+		calls[i].answered = 0;
+		calls[i].timed_out = 0;
+		calls[i].seconds = 0;
+		calls[i].err[0] = '\0';
+	}
+	if (n <= 0)
+		return 0;
+	if (grow_pool(h, n))
+		return sq_err_set(err, "out of memory");
+	for (int k = 0; k < h->npool; k++)
+		slot_call[k] = -1;
+	while (done < n) {
+		/* every free handle takes the next request */
+		for (int k = 0; k < h->npool && next < n; k++) {
+			sq_err e;
+			if (slot_call[k] >= 0)
+				continue;
+			sq_http_call *c = &calls[next];
+			if (setup(h, h->pool[k], &pd[k], c->method, c->url, c->headers, c->body, c->body_len, &c->resp,
+				  &e) ||
+			    curl_multi_add_handle(h->multi, h->pool[k]) != CURLM_OK) {
+				snprintf(c->err, sizeof c->err, "%s", pd[k].headers ? "curl_multi_add_handle failed" : e.msg);
+				curl_slist_free_all(pd[k].headers);
+				pd[k].headers = NULL;
+				next++, done++;
+				continue;
+			}
+			slot_call[k] = next++;
+			running++;
+		}
+		if (running == 0)
+			continue;
+		int still = 0;
+		if (curl_multi_perform(h->multi, &still) != CURLM_OK ||
+		    (still > 0 && curl_multi_poll(h->multi, NULL, 0, 1000, NULL) != CURLM_OK))
+			break;
+		CURLMsg *m;
+		int left;
+		while ((m = curl_multi_info_read(h->multi, &left))) {
+			if (m->msg != CURLMSG_DONE)
+				continue;
+			for (int k = 0; k < h->npool; k++) {
+				if (h->pool[k] != m->easy_handle || slot_call[k] < 0)
+					continue;
+				sq_http_call *c = &calls[slot_call[k]];
+				sq_err e;
+				CURLcode cc = m->data.result;
+				curl_multi_remove_handle(h->multi, h->pool[k]);
+				if (curl_easy_getinfo(h->pool[k], CURLINFO_TOTAL_TIME, &c->seconds) != CURLE_OK)
+					c->seconds = 0;
+				c->answered = finish(h, h->pool[k], &pd[k], cc, &c->resp, &c->timed_out, &e) == 0;
+				if (!c->answered)
+					snprintf(c->err, sizeof c->err, "%s", e.msg);
+				slot_call[k] = -1;
+				running--, done++;
+				break;
+			}
+		}
+	}
+	/* a multi error: what is still running ends unanswered */
+	for (int k = 0; k < h->npool; k++) {
+		if (slot_call[k] < 0)
+			continue;
+		sq_http_call *c = &calls[slot_call[k]];
+		sq_err e;
+		curl_multi_remove_handle(h->multi, h->pool[k]);
+		finish(h, h->pool[k], &pd[k], CURLE_SEND_ERROR, &c->resp, &c->timed_out, &e);
+		snprintf(c->err, sizeof c->err, "the transfer was abandoned");
+		c->answered = 0;
+		done++;
+	}
+	for (; next < n; next++)
+		snprintf(calls[next].err, sizeof calls[next].err, "the transfer was abandoned");
+	return 0;
 }
 
 long sq_http_parse_retry_after(const char *value, long long now_s)

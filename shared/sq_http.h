@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // sq_http.h -- a small HTTP client on libcurl: one reused easy handle (keep-alive
-// connections), a total timeout, GET or form POST with extra headers; answers
-// carry the status, the body and the Retry-After header.
+// connections), a total timeout, GET or form POST with extra headers, and
+// several requests sent in parallel; answers carry the status, the body and
+// the Retry-After header.
 #ifndef SQ_HTTP_H
 #define SQ_HTTP_H
 
@@ -33,6 +34,29 @@ void sq_http_free(sq_http *h);
 int sq_http_request(sq_http *h, const char *method, const char *url, const char *const *headers,
 		    const char *body, size_t body_len, sq_http_response *resp, int *ret_timed_out, sq_err *err);
 void sq_http_response_free(sq_http_response *resp);
+
+/* Up to this many requests of sq_http_request_many are in flight at once. */
+#define SQ_HTTP_MAX_PARALLEL 32
+
+/* One request of a parallel set: what to send, and what came back. */
+typedef struct sq_http_call {
+	const char *method; /* "GET" or "POST" */
+	const char *url;
+	const char *const *headers; /* NULL-terminated, may be NULL */
+	const char *body;
+	size_t body_len;
+	sq_http_response resp; /* the answer when answered */
+	int answered;          /* 1: the server answered (any status) */
+	int timed_out;         /* not answered because of the timeout */
+	double seconds;        /* how long it took */
+	char err[512];         /* why not answered */
+} sq_http_call;
+
+/* Sends the n requests in parallel (at most SQ_HTTP_MAX_PARALLEL at once, each
+ * with the client's timeout) and waits for all: each call's outcome as
+ * sq_http_request's, in the call. 0, or -1 on out of memory (words in err).
+ * Free each call's resp with sq_http_response_free. */
+int sq_http_request_many(sq_http *h, sq_http_call *calls, int n, sq_err *err);
 
 /* Connections the client opened so far (requests on a kept-alive connection
  * open none). */

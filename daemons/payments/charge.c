@@ -2,7 +2,8 @@
 // charge.c -- payment.charge: the attempt is recorded ('unknown', with its
 // idempotency key) on the side connection before the provider is called, so a
 // timeout or a crash leaves a payment that the next attempt (or reconcile)
-// asks about with the same key; the answer settles through the arbiter.
+// asks about with the same key; the answer settles through the arbiter. A
+// batch's charges are recorded together and asked about in parallel.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,18 +86,26 @@ int payments_apply_charge_answer(sq_ctx *ctx, const char *payment_id, const paym
 	return payments_settle(ctx, &m, &moved);
 }
 
-void payments_charge_ask(payments_state *st, const char *payment_id, const char *key, long long amount,
-			 const char *currency, const char *token, long long order_id, const char *what,
-			 payments_answer *a)
+/* The charge's outcome into payment_logs, the token masked (and scrubbed from
+ * the answer's words). */
+static void log_charge(payments_state *st, const char *payment_id, const char *key, long long amount,
+		       const char *currency, const char *token, const char *what, payments_answer *a)
 {
 	char masked[32];
 
 	payments_mask_token(token, masked, sizeof masked);
-	payments_provider_charge(st->provider, key, amount, currency, token, order_id, a);
 	payments_scrub_token(a->reason, sizeof a->reason, token);
 	payments_scrub_token(a->message, sizeof a->message, token);
 	payments_side_log(st, payment_id, "%s: POST /v1/payment_intents key=%s payment_method=%s amount=%lld %s: %s",
 			  what, key, masked, amount, currency, a->reason);
+}
+
+void payments_charge_ask(payments_state *st, const char *payment_id, const char *key, long long amount,
+			 const char *currency, const char *token, long long order_id, const char *what,
+			 payments_answer *a)
+{
+	payments_provider_charge(st->provider, key, amount, currency, token, order_id, a);
+	log_charge(st, payment_id, key, amount, currency, token, what, a);
 }
 
 /* The order's payment row, created 'unknown' (committed) when there is none. 1
@@ -190,6 +199,104 @@ static const char sql_record_many[] =
 	"  ORDER BY m.order_id"
 	" ON CONFLICT DO NOTHING";
 
+/* The batch's payments as committed (the side connection's view). */
+static const char sql_by_orders[] =
+	"SELECT p.order_id, p.id, p.status, p.idempotency_key, (p.amount * 100)::bigint, p.currency, t.value"
+	" FROM payments.payment p LEFT JOIN payments.tokens t ON t.id = p.token_id"
+	" WHERE p.order_id = ANY ($1::bigint[]) ORDER BY p.order_id";
+
+/* The delivery attempt of the batch's charge for order_id. */
+static int attempt_of(const sq_msg *msgs, int n, long long order_id)
+{
+	for (int i = 0; i < n; i++)
+		if (json_integer_value(json_object_get(msgs[i].body, "order_id")) == order_id)
+			return msgs[i].attempt;
+	return 1;
+}
+
+/* Asks the provider, in parallel, about every charge of the batch whose payment
+ * is recorded and still unknown or pending, with the payment's own key and
+ * stored amount (what each handler would ask, one after the other), and keeps
+ * the answers for the handlers. Anything amiss keeps nothing: each handler
+ * then asks for itself. */
+static void ask_all(payments_state *st, const sq_msg *msgs, int n)
+{
+	payments_charge_req *reqs = NULL;
+	payments_answer *answers = NULL;
+	sq_buf ids = { 0 };
+	PGresult *r = NULL;
+	sq_err e;
+	int k = 0, rows;
+
+	if (sq_buf_append(&ids, "{", 1))
+		goto out;
+	for (int i = 0; i < n; i++) {
+		char one[32];
+		int len = snprintf(one, sizeof one, "%s%lld", i ? "," : "",
+				   (long long)json_integer_value(json_object_get(msgs[i].body, "order_id")));
+		if (sq_buf_append(&ids, one, (size_t)len))
+			goto out;
+	}
+	if (sq_buf_append(&ids, "}", 1))
+		goto out;
+	const char *p[] = { ids.data };
+	if (!(r = payments_side_query(st, sql_by_orders, 1, p, &e))) {
+		sq_log_info("reading %d recorded charge attempts: %s: each handler asks for itself", n, e.msg);
+		goto out;
+	}
+	rows = PQntuples(r);
+	if (rows == 0 || !(st->asked = calloc((size_t)rows, sizeof *st->asked)) ||
+	    !(reqs = calloc((size_t)rows, sizeof *reqs)) || !(answers = calloc((size_t)rows, sizeof *answers)))
+		goto out;
+	for (int i = 0; i < rows; i++) {
+		const char *status = PQgetvalue(r, i, 2);
+		if ((strcmp(status, "unknown") != 0 && strcmp(status, "pending") != 0) || PQgetisnull(r, i, 6))
+			continue; /* settled, processing, or its token is gone: the handler tells */
+		payments_asked *a = &st->asked[k];
+		a->order_id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+		snprintf(a->payment_id, sizeof a->payment_id, "%s", PQgetvalue(r, i, 1));
+		snprintf(a->key, sizeof a->key, "%s", PQgetvalue(r, i, 3));
+		reqs[k] = (payments_charge_req){ .key = a->key, .amount_cents = strtoll(PQgetvalue(r, i, 4), NULL, 10),
+						 .currency = PQgetvalue(r, i, 5), .payment_method = PQgetvalue(r, i, 6),
+						 .order_id = a->order_id };
+		k++;
+	}
+	if (k > 0)
+		payments_provider_charge_many(st->provider, reqs, k, answers);
+	for (int i = 0; i < k; i++) {
+		char what[64];
+		snprintf(what, sizeof what, "charge (delivery attempt %d)", attempt_of(msgs, n, reqs[i].order_id));
+		st->asked[i].answer = answers[i];
+		log_charge(st, st->asked[i].payment_id, reqs[i].key, reqs[i].amount_cents, reqs[i].currency,
+			   reqs[i].payment_method, what, &st->asked[i].answer);
+	}
+	st->nasked = k;
+out:
+	if (st->nasked == 0) {
+		free(st->asked);
+		st->asked = NULL;
+	}
+	PQclear(r);
+	free(reqs);
+	free(answers);
+	sq_buf_free(&ids);
+}
+
+/* The answer prepare got for this payment (same order, row and key), once. */
+static int take_asked(payments_state *st, long long order_id, const charge_row *row, payments_answer *a)
+{
+	for (int i = 0; i < st->nasked; i++) {
+		payments_asked *x = &st->asked[i];
+		if (x->taken || x->order_id != order_id || strcmp(x->payment_id, row->id) != 0 ||
+		    strcmp(x->key, row->key) != 0)
+			continue;
+		*a = x->answer;
+		x->taken = 1;
+		return 1;
+	}
+	return 0;
+}
+
 void payments_prepare_charges(sq_ctx *ctx, const sq_msg *msgs, int n)
 {
 	payments_state *st = sq_ctx_state(ctx);
@@ -198,6 +305,10 @@ void payments_prepare_charges(sq_ctx *ctx, const sq_msg *msgs, int n)
 	PGresult *r;
 	sq_err e;
 
+	/* what the last batch asked is stale */
+	free(st->asked);
+	st->asked = NULL;
+	st->nasked = 0;
 	if (n < 1)
 		return;
 	if (!(rows = json_array()))
@@ -214,10 +325,12 @@ void payments_prepare_charges(sq_ctx *ctx, const sq_msg *msgs, int n)
 	}
 	if ((text = json_dumps(rows, JSON_COMPACT))) {
 		const char *p[] = { text };
-		if ((r = payments_side_query(st, sql_record_many, 1, p, &e)))
+		if ((r = payments_side_query(st, sql_record_many, 1, p, &e))) {
 			PQclear(r);
-		else /* each handler records its own attempt, or retries */
+			ask_all(st, msgs, n);
+		} else { /* each handler records its own attempt, or retries */
 			sq_log_info("recording %d charge attempts at once: %s", n, e.msg);
+		}
 	}
 	free(text);
 	json_decref(rows);
@@ -250,7 +363,8 @@ sq_outcome payments_handle_charge(sq_ctx *ctx, const sq_msg *msg)
 		goto done;
 	}
 	snprintf(what, sizeof what, "charge (delivery attempt %d)", msg->attempt);
-	payments_charge_ask(st, row.id, row.key, row.amount, row.currency, row.token, order_id, what, &a);
+	if (!take_asked(st, order_id, &row, &a)) /* not asked with the batch: asked now */
+		payments_charge_ask(st, row.id, row.key, row.amount, row.currency, row.token, order_id, what, &a);
 	sq_crash_point("after_provider_answer");
 	rc = payments_apply_charge_answer(ctx, row.id, &a, "charge answer");
 	if (rc < 0)

@@ -78,6 +78,18 @@ void payments_provider_free(payments_provider *p);
 void payments_provider_charge(payments_provider *p, const char *idem_key, long long amount_cents,
 			      const char *currency, const char *payment_method, long long order_id,
 			      payments_answer *a);
+/* One charge of a parallel set. */
+typedef struct payments_charge_req {
+	const char *key; /* the Idempotency-Key */
+	long long amount_cents;
+	const char *currency;
+	const char *payment_method; /* the token's value */
+	long long order_id;
+} payments_charge_req;
+/* The n charges sent at once (in parallel, each with the timeout): each
+ * answer as payments_provider_charge's. */
+void payments_provider_charge_many(payments_provider *p, const payments_charge_req *reqs, int n,
+				   payments_answer *answers);
 void payments_provider_get_intent(payments_provider *p, const char *intent_id, payments_answer *a);
 void payments_provider_refund(payments_provider *p, const char *idem_key, const char *intent_id,
 			      payments_answer *a);
@@ -102,9 +114,20 @@ int payments_event_parse(const char *body, payments_event *ev, char *err, size_t
 
 /* ------------------------------------------------------------ state (state.c) */
 
+/* A charge the batch's prepare asked the provider about, for its handler. */
+typedef struct payments_asked {
+	long long order_id;
+	char payment_id[24];
+	char key[PAYMENTS_KEY_MAX];
+	payments_answer answer;
+	int taken;
+} payments_asked;
+
 typedef struct payments_state {
 	payments_provider *provider;
 	sq_pg *side; /* autocommit, for facts that must outlive the message's transaction */
+	payments_asked *asked; /* this batch's answers, asked in parallel by payments_prepare_charges */
+	int nasked;
 	char *webhook_secret;
 	int webhook_tolerance_s;
 } payments_state;

@@ -179,7 +179,7 @@ static long long mono_ms(void)
 }
 
 /* Provider call latency and answers, for the metrics endpoint. */
-static void observe(const char *method, const char *path, long long t0_ms, const char *status)
+static void observe_took(const char *method, const char *path, double seconds, const char *status)
 {
 	char labels[200];
 
@@ -187,10 +187,15 @@ static void observe(const char *method, const char *path, long long t0_ms, const
 		return;
 	snprintf(labels, sizeof labels, "endpoint=\"%s %s\"", method,
 		 strncmp(path, "/v1/payment_intents/", 20) == 0 ? "/v1/payment_intents/{id}" : path);
-	sq_metrics_observe("shopq_provider_call_seconds", labels, (double)(mono_ms() - t0_ms) / 1000.0);
+	sq_metrics_observe("shopq_provider_call_seconds", labels, seconds);
 	size_t n = strlen(labels);
 	snprintf(labels + n, sizeof labels - n, ",status=\"%s\"", status);
 	sq_metrics_inc("shopq_provider_responses_total", labels, 1);
+}
+
+static void observe(const char *method, const char *path, long long t0_ms, const char *status)
+{
+	observe_took(method, path, (double)(mono_ms() - t0_ms) / 1000.0, status);
 }
 
 static void call(payments_provider *p, const char *method, const char *path, const char *idem_key,
@@ -242,6 +247,73 @@ void payments_provider_charge(payments_provider *p, const char *idem_key, long l
 		call(p, "POST", "/v1/payment_intents", idem_key, &form, a);
 	}
 	sq_buf_free(&form);
+}
+
+void payments_provider_charge_many(payments_provider *p, const payments_charge_req *reqs, int n,
+				   payments_answer *answers)
+{
+	char url[1024];
+	sq_http_call *calls = calloc((size_t)(n > 0 ? n : 1), sizeof *calls);
+	sq_buf *forms = calloc((size_t)(n > 0 ? n : 1), sizeof *forms);
+	char (*idem)[PAYMENTS_KEY_MAX + 32] = calloc((size_t)(n > 0 ? n : 1), sizeof *idem);
+	const char *(*headers)[3] = calloc((size_t)(n > 0 ? n : 1), sizeof *headers);
+	int unanswered = 0;
+	sq_err e;
+
+	if (!calls || !forms || !idem || !headers) {
+		for (int i = 0; i < n; i++)
+			payments_answer_parse(&answers[i], 0, "out of memory", NULL, 0);
+		goto out;
+	}
+	if (mono_ms() < p->quiet_until_ms) {
+		for (int i = 0; i < n; i++)
+			payments_answer_parse(&answers[i], 0, "not asked: the provider did not answer a moment ago", NULL, 0);
+		goto out;
+	}
+	snprintf(url, sizeof url, "%s/v1/payment_intents", p->base);
+	for (int i = 0; i < n; i++) {
+		snprintf(idem[i], sizeof idem[i], "Idempotency-Key: %s", reqs[i].key);
+		headers[i][0] = p->auth;
+		headers[i][1] = idem[i];
+		headers[i][2] = NULL;
+		calls[i] = (sq_http_call){ .method = "POST", .url = url, .headers = headers[i] };
+		if (payments_charge_form(&forms[i], reqs[i].amount_cents, reqs[i].currency, reqs[i].payment_method,
+					 reqs[i].order_id))
+			calls[i].method = "none"; /* fails at once, unanswered */
+		calls[i].body = forms[i].data;
+		calls[i].body_len = forms[i].len;
+	}
+	if (sq_http_request_many(p->http, calls, n, &e)) {
+		for (int i = 0; i < n; i++)
+			payments_answer_parse(&answers[i], 0, e.msg, NULL, 0);
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		char code[16];
+		if (!calls[i].answered) {
+			char words[400];
+			snprintf(words, sizeof words, "%s%.300s", calls[i].timed_out ? "timed out: " : "", calls[i].err);
+			payments_answer_parse(&answers[i], 0, words, NULL, 0);
+			observe_took("POST", "/v1/payment_intents", calls[i].seconds, calls[i].timed_out ? "timeout" : "error");
+			unanswered++;
+			continue;
+		}
+		payments_answer_parse(&answers[i], calls[i].resp.status, calls[i].resp.body.data, calls[i].resp.retry_after,
+				      (long long)time(NULL));
+		snprintf(code, sizeof code, "%ld", (long)calls[i].resp.status);
+		observe_took("POST", "/v1/payment_intents", calls[i].seconds, code);
+		sq_http_response_free(&calls[i].resp);
+	}
+	if (unanswered)
+		p->quiet_until_ms = mono_ms() + PROVIDER_PAUSE_MS;
+out:
+	for (int i = 0; forms && i < n; i++)
+		sq_buf_free(&forms[i]);
+	free(calls);
+	free(forms);
+	free(idem);
+	free(headers);
+	sq_sd_watchdog();
 }
 
 void payments_provider_get_intent(payments_provider *p, const char *intent_id, payments_answer *a)

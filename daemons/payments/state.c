@@ -52,6 +52,7 @@ void payments_stop(void *state)
 		return;
 	payments_provider_free(st->provider);
 	sq_pg_free(st->side);
+	free(st->asked);
 	if (st->webhook_secret)
 		explicit_bzero(st->webhook_secret, strlen(st->webhook_secret));
 	free(st->webhook_secret);

@@ -108,8 +108,11 @@ static enum MHD_Result http_on_request(void *cls, struct MHD_Connection *c, cons
 		                 sizeof oom_body - 1, 0, NULL);
 	}
 	delay = paysim_delay_ms(p, url);
-	if (delay > 0)
-		http_sleep_ms(delay); /* only this connection's thread waits */
+	if (delay > 0) { /* only this connection's thread waits */
+		paysim_delay_begin(p);
+		http_sleep_ms(delay);
+		paysim_delay_end(p);
+	}
 	return http_send(c, (unsigned)status, out.data, out.len, 1, retry_after);
 }
 

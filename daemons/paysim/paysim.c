@@ -44,6 +44,7 @@ struct paysim {
 	int fail_rate;   /* percent of /v1 requests failed on purpose (chaos mode) */
 	int fail_status; /* their status: 500, 502, 503 or 429 (with Retry-After: 1) */
 	long long delay_ms;
+	int delayed_now, delayed_max; /* answers waiting out delay_ms at once: now, the most since reset */
 	uint64_t rng;
 	void *http;
 	void (*http_stop)(void *http);
@@ -674,8 +675,8 @@ static int handle_v1(paysim *p, const char *method, const char *path, const char
 
 static json_t *mode_json(const paysim *p)
 {
-	return json_pack("{s:i, s:i, s:I}", "fail_rate", p->fail_rate, "fail_status", p->fail_status,
-	                 "delay_ms", (json_int_t)p->delay_ms);
+	return json_pack("{s:i, s:i, s:I, s:i}", "fail_rate", p->fail_rate, "fail_status", p->fail_status,
+	                 "delay_ms", (json_int_t)p->delay_ms, "delayed_at_once_max", p->delayed_max);
 }
 
 static void paysim_reset_locked(paysim *p)
@@ -690,6 +691,7 @@ static void paysim_reset_locked(paysim *p)
 	p->fail_rate = 0;
 	p->fail_status = 500;
 	p->delay_ms = 0;
+	p->delayed_max = p->delayed_now;
 }
 
 static int handle_admin(paysim *p, const char *method, const char *path, const params *ps, reply *r)
@@ -795,6 +797,21 @@ long long paysim_delay_ms(paysim *p, const char *path)
 	d = p->delay_ms;
 	pthread_mutex_unlock(&p->mu);
 	return d;
+}
+
+void paysim_delay_begin(paysim *p)
+{
+	pthread_mutex_lock(&p->mu);
+	if (++p->delayed_now > p->delayed_max)
+		p->delayed_max = p->delayed_now;
+	pthread_mutex_unlock(&p->mu);
+}
+
+void paysim_delay_end(paysim *p)
+{
+	pthread_mutex_lock(&p->mu);
+	p->delayed_now--;
+	pthread_mutex_unlock(&p->mu);
 }
 
 paysim *paysim_new(const char *api_key, const char *webhook_secret, paysim_webhook_fn fn, void *ud)

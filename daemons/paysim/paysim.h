@@ -50,6 +50,10 @@ int paysim_handle(paysim *p, const char *method, const char *path, const char *a
 /* Latency (ms) the transport must add before answering a request for path:
  * the chaos delay_ms for /v1/ paths, 0 otherwise. Thread safe. */
 long long paysim_delay_ms(paysim *p, const char *path);
+/* Around a delayed answer's wait: counts the answers waiting at once (the
+ * most since reset is in GET /__paysim/mode as delayed_at_once_max). */
+void paysim_delay_begin(paysim *p);
+void paysim_delay_end(paysim *p);
 
 /* For http.c: hands the running server to paysim so paysim_free() stops it. */
 void paysim_attach_http(paysim *p, void *http, void (*stop)(void *http), int port);
