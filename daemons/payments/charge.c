@@ -86,26 +86,29 @@ int payments_apply_charge_answer(sq_ctx *ctx, const char *payment_id, const paym
 	return payments_settle(ctx, &m, &moved);
 }
 
-/* The charge's outcome into payment_logs, the token masked (and scrubbed from
- * the answer's words). */
-static void log_charge(payments_state *st, const char *payment_id, const char *key, long long amount,
-		       const char *currency, const char *token, const char *what, payments_answer *a)
+/* The charge's line for payment_logs into line, the token masked (and scrubbed
+ * from the answer's words). */
+static void charge_line(char *line, size_t len, const char *key, long long amount, const char *currency,
+			const char *token, const char *what, payments_answer *a)
 {
 	char masked[32];
 
 	payments_mask_token(token, masked, sizeof masked);
 	payments_scrub_token(a->reason, sizeof a->reason, token);
 	payments_scrub_token(a->message, sizeof a->message, token);
-	payments_side_log(st, payment_id, "%s: POST /v1/payment_intents key=%s payment_method=%s amount=%lld %s: %s",
-			  what, key, masked, amount, currency, a->reason);
+	snprintf(line, len, "%s: POST /v1/payment_intents key=%s payment_method=%s amount=%lld %s: %s", what, key,
+		 masked, amount, currency, a->reason);
 }
 
 void payments_charge_ask(payments_state *st, const char *payment_id, const char *key, long long amount,
 			 const char *currency, const char *token, long long order_id, const char *what,
 			 payments_answer *a)
 {
+	char line[1024];
+
 	payments_provider_charge(st->provider, key, amount, currency, token, order_id, a);
-	log_charge(st, payment_id, key, amount, currency, token, what, a);
+	charge_line(line, sizeof line, key, amount, currency, token, what, a);
+	payments_side_log(st, payment_id, "%s", line);
 }
 
 /* The order's payment row, created 'unknown' (committed) when there is none. 1
@@ -223,6 +226,8 @@ static void ask_all(payments_state *st, const sq_msg *msgs, int n)
 {
 	payments_charge_req *reqs = NULL;
 	payments_answer *answers = NULL;
+	char (*lines)[1024] = NULL;
+	const char **line_of = NULL, **id_of = NULL;
 	sq_buf ids = { 0 };
 	PGresult *r = NULL;
 	sq_err e;
@@ -261,15 +266,20 @@ static void ask_all(payments_state *st, const sq_msg *msgs, int n)
 						 .order_id = a->order_id };
 		k++;
 	}
-	if (k > 0)
-		payments_provider_charge_many(st->provider, reqs, k, answers);
+	if (k == 0 || !(lines = calloc((size_t)k, sizeof *lines)) || !(line_of = calloc((size_t)k, sizeof *line_of)) ||
+	    !(id_of = calloc((size_t)k, sizeof *id_of)))
+		goto out;
+	payments_provider_charge_many(st->provider, reqs, k, answers);
 	for (int i = 0; i < k; i++) {
 		char what[64];
 		snprintf(what, sizeof what, "charge (delivery attempt %d)", attempt_of(msgs, n, reqs[i].order_id));
 		st->asked[i].answer = answers[i];
-		log_charge(st, st->asked[i].payment_id, reqs[i].key, reqs[i].amount_cents, reqs[i].currency,
-			   reqs[i].payment_method, what, &st->asked[i].answer);
+		charge_line(lines[i], sizeof lines[i], reqs[i].key, reqs[i].amount_cents, reqs[i].currency,
+			    reqs[i].payment_method, what, &st->asked[i].answer);
+		line_of[i] = lines[i];
+		id_of[i] = st->asked[i].payment_id;
 	}
+	payments_side_log_many(st, k, id_of, line_of); /* the batch's lines in one statement */
 	st->nasked = k;
 out:
 	if (st->nasked == 0) {
@@ -279,6 +289,9 @@ out:
 	PQclear(r);
 	free(reqs);
 	free(answers);
+	free(lines);
+	free(line_of);
+	free(id_of);
 	sq_buf_free(&ids);
 }
 

@@ -3,6 +3,7 @@
 // the config, and its side autocommit connection for what must be recorded
 // before (or regardless of) the message's transaction: charge attempts, logs.
 #include <stdarg.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,4 +96,36 @@ void payments_side_log(payments_state *st, const char *payment_id, const char *f
 	if (sq_pg_exec_async(st->side, SQL_SIDE_LOG, 2, p, &e) &&
 	    (sq_pg_conn(st->side) || sq_pg_exec_async(st->side, SQL_SIDE_LOG, 2, p, &e)))
 		sq_log_warn("payment %s: log line not recorded (%s): %s", payment_id, e.msg, line);
+}
+
+static const char SQL_SIDE_LOG_MANY[] =
+	"INSERT INTO payments.payment_logs (payment_id, log_message)"
+	" SELECT x.payment_id, x.line FROM jsonb_to_recordset($1::jsonb) AS x(payment_id bigint, line text)";
+
+void payments_side_log_many(payments_state *st, int n, const char *const *payment_ids, const char *const *lines)
+{
+	json_t *rows = json_array();
+	char *text = NULL;
+	sq_err e;
+
+	if (n <= 0) {
+		json_decref(rows);
+		return;
+	}
+	for (int i = 0; rows && i < n; i++)
+		if (json_array_append_new(rows, json_pack("{s:s, s:s}", "payment_id", payment_ids[i], "line", lines[i])))
+			break;
+	if (rows && json_array_size(rows) == (size_t)n && (text = json_dumps(rows, JSON_COMPACT))) {
+		const char *p[] = { text };
+		if (sq_pg_exec_async(st->side, SQL_SIDE_LOG_MANY, 1, p, &e) == 0 ||
+		    (!sq_pg_conn(st->side) && sq_pg_exec_async(st->side, SQL_SIDE_LOG_MANY, 1, p, &e) == 0))
+			goto out;
+	} else {
+		sq_err_set(&e, "out of memory");
+	}
+	for (int i = 0; i < n; i++)
+		sq_log_warn("payment %s: log line not recorded (%s): %s", payment_ids[i], e.msg, lines[i]);
+out:
+	free(text);
+	json_decref(rows);
 }
