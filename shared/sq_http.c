@@ -220,6 +220,10 @@ static int grow_pool(sq_http *h, int n)
 	while (h->npool < n && h->npool < SQ_HTTP_MAX_PARALLEL) {
 		if (!(h->pool[h->npool] = curl_easy_init()))
 			return h->npool > 0 ? 0 : -1;
+		/* requests and answers are small: a 4 KiB receive buffer instead of
+		 * 16, the smallest upload buffer (16 KiB) instead of 64 */
+		curl_easy_setopt(h->pool[h->npool], CURLOPT_BUFFERSIZE, 4096L);
+		curl_easy_setopt(h->pool[h->npool], CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
 		h->npool++;
 	}
 	return 0;

@@ -35,8 +35,9 @@ int sq_http_request(sq_http *h, const char *method, const char *url, const char 
 		    const char *body, size_t body_len, sq_http_response *resp, int *ret_timed_out, sq_err *err);
 void sq_http_response_free(sq_http_response *resp);
 
-/* Up to this many requests of sq_http_request_many are in flight at once. */
-#define SQ_HTTP_MAX_PARALLEL 32
+/* Up to this many requests of sq_http_request_many are in flight at once
+ * (each in-flight request keeps a handle and a connection, about 40 KiB). */
+#define SQ_HTTP_MAX_PARALLEL 16
 
 /* One request of a parallel set: what to send, and what came back. */
 typedef struct sq_http_call {

@@ -225,9 +225,8 @@ static int attempt_of(const sq_msg *msgs, int n, long long order_id)
 static void ask_all(payments_state *st, const sq_msg *msgs, int n)
 {
 	payments_charge_req *reqs = NULL;
-	payments_answer *answers = NULL;
-	char (*lines)[1024] = NULL;
-	const char **line_of = NULL, **id_of = NULL;
+	char **lines = NULL;
+	const char **id_of = NULL;
 	sq_buf ids = { 0 };
 	PGresult *r = NULL;
 	sq_err e;
@@ -251,7 +250,7 @@ static void ask_all(payments_state *st, const sq_msg *msgs, int n)
 	}
 	rows = PQntuples(r);
 	if (rows == 0 || !(st->asked = calloc((size_t)rows, sizeof *st->asked)) ||
-	    !(reqs = calloc((size_t)rows, sizeof *reqs)) || !(answers = calloc((size_t)rows, sizeof *answers)))
+	    !(reqs = calloc((size_t)rows, sizeof *reqs)) || !(st->answers = calloc((size_t)rows, sizeof *st->answers)))
 		goto out;
 	for (int i = 0; i < rows; i++) {
 		const char *status = PQgetvalue(r, i, 2);
@@ -266,31 +265,32 @@ static void ask_all(payments_state *st, const sq_msg *msgs, int n)
 						 .order_id = a->order_id };
 		k++;
 	}
-	if (k == 0 || !(lines = calloc((size_t)k, sizeof *lines)) || !(line_of = calloc((size_t)k, sizeof *line_of)) ||
-	    !(id_of = calloc((size_t)k, sizeof *id_of)))
+	if (k == 0 || !(lines = calloc((size_t)k, sizeof *lines)) || !(id_of = calloc((size_t)k, sizeof *id_of)))
 		goto out;
-	payments_provider_charge_many(st->provider, reqs, k, answers);
+	payments_provider_charge_many(st->provider, reqs, k, st->answers);
 	for (int i = 0; i < k; i++) {
-		char what[64];
+		char what[64], line[1024];
 		snprintf(what, sizeof what, "charge (delivery attempt %d)", attempt_of(msgs, n, reqs[i].order_id));
-		st->asked[i].answer = answers[i];
-		charge_line(lines[i], sizeof lines[i], reqs[i].key, reqs[i].amount_cents, reqs[i].currency,
-			    reqs[i].payment_method, what, &st->asked[i].answer);
-		line_of[i] = lines[i];
+		charge_line(line, sizeof line, reqs[i].key, reqs[i].amount_cents, reqs[i].currency,
+			    reqs[i].payment_method, what, &st->answers[i]);
+		if (!(lines[i] = strdup(line)))
+			goto out; /* nothing kept: each handler asks again, with the same key */
 		id_of[i] = st->asked[i].payment_id;
 	}
-	payments_side_log_many(st, k, id_of, line_of); /* the batch's lines in one statement */
+	payments_side_log_many(st, k, id_of, (const char *const *)lines); /* the batch's lines in one statement */
 	st->nasked = k;
 out:
 	if (st->nasked == 0) {
 		free(st->asked);
+		free(st->answers);
 		st->asked = NULL;
+		st->answers = NULL;
 	}
 	PQclear(r);
 	free(reqs);
-	free(answers);
+	for (int i = 0; lines && i < k; i++)
+		free(lines[i]);
 	free(lines);
-	free(line_of);
 	free(id_of);
 	sq_buf_free(&ids);
 }
@@ -303,7 +303,7 @@ static int take_asked(payments_state *st, long long order_id, const charge_row *
 		if (x->taken || x->order_id != order_id || strcmp(x->payment_id, row->id) != 0 ||
 		    strcmp(x->key, row->key) != 0)
 			continue;
-		*a = x->answer;
+		*a = st->answers[i];
 		x->taken = 1;
 		return 1;
 	}
@@ -320,7 +320,9 @@ void payments_prepare_charges(sq_ctx *ctx, const sq_msg *msgs, int n)
 
 	/* what the last batch asked is stale */
 	free(st->asked);
+	free(st->answers);
 	st->asked = NULL;
+	st->answers = NULL;
 	st->nasked = 0;
 	if (n < 1)
 		return;

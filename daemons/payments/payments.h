@@ -119,14 +119,14 @@ typedef struct payments_asked {
 	long long order_id;
 	char payment_id[24];
 	char key[PAYMENTS_KEY_MAX];
-	payments_answer answer;
 	int taken;
 } payments_asked;
 
 typedef struct payments_state {
 	payments_provider *provider;
 	sq_pg *side; /* autocommit, for facts that must outlive the message's transaction */
-	payments_asked *asked; /* this batch's answers, asked in parallel by payments_prepare_charges */
+	payments_asked *asked; /* this batch's charges asked in parallel by payments_prepare_charges */
+	payments_answer *answers; /* their answers, asked[i]'s in answers[i] */
 	int nasked;
 	char *webhook_secret;
 	int webhook_tolerance_s;

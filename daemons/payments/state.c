@@ -54,6 +54,7 @@ void payments_stop(void *state)
 	payments_provider_free(st->provider);
 	sq_pg_free(st->side);
 	free(st->asked);
+	free(st->answers);
 	if (st->webhook_secret)
 		explicit_bzero(st->webhook_secret, strlen(st->webhook_secret));
 	free(st->webhook_secret);
