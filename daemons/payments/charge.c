@@ -202,11 +202,13 @@ static const char sql_record_many[] =
 	"  ORDER BY m.order_id"
 	" ON CONFLICT DO NOTHING";
 
-/* The batch's payments as committed (the side connection's view). */
+/* The batch's payments as committed (the side connection's view); $1 is the
+ * batch's rows as sql_record_many took them. */
 static const char sql_by_orders[] =
 	"SELECT p.order_id, p.id, p.status, p.idempotency_key, (p.amount * 100)::bigint, p.currency, t.value"
 	" FROM payments.payment p LEFT JOIN payments.tokens t ON t.id = p.token_id"
-	" WHERE p.order_id = ANY ($1::bigint[]) ORDER BY p.order_id";
+	" WHERE p.order_id IN (SELECT m.order_id FROM jsonb_to_recordset($1::jsonb) AS m(order_id bigint))"
+	" ORDER BY p.order_id";
 
 /* The delivery attempt of the batch's charge for order_id. */
 static int attempt_of(const sq_msg *msgs, int n, long long order_id)
@@ -222,28 +224,16 @@ static int attempt_of(const sq_msg *msgs, int n, long long order_id)
  * stored amount (what each handler would ask, one after the other), and keeps
  * the answers for the handlers. Anything amiss keeps nothing: each handler
  * then asks for itself. */
-static void ask_all(payments_state *st, const sq_msg *msgs, int n)
+static void ask_all(payments_state *st, const sq_msg *msgs, int n, const char *rows_json)
 {
 	payments_charge_req *reqs = NULL;
 	char **lines = NULL;
 	const char **id_of = NULL;
-	sq_buf ids = { 0 };
 	PGresult *r = NULL;
 	sq_err e;
 	int k = 0, rows;
 
-	if (sq_buf_append(&ids, "{", 1))
-		goto out;
-	for (int i = 0; i < n; i++) {
-		char one[32];
-		int len = snprintf(one, sizeof one, "%s%lld", i ? "," : "",
-				   (long long)json_integer_value(json_object_get(msgs[i].body, "order_id")));
-		if (sq_buf_append(&ids, one, (size_t)len))
-			goto out;
-	}
-	if (sq_buf_append(&ids, "}", 1))
-		goto out;
-	const char *p[] = { ids.data };
+	const char *p[] = { rows_json };
 	if (!(r = payments_side_query(st, sql_by_orders, 1, p, &e))) {
 		sq_log_info("reading %d recorded charge attempts: %s: each handler asks for itself", n, e.msg);
 		goto out;
@@ -292,7 +282,6 @@ out:
 		free(lines[i]);
 	free(lines);
 	free(id_of);
-	sq_buf_free(&ids);
 }
 
 /* The answer prepare got for this payment (same order, row and key), once. */
@@ -342,7 +331,7 @@ void payments_prepare_charges(sq_ctx *ctx, const sq_msg *msgs, int n)
 		const char *p[] = { text };
 		if ((r = payments_side_query(st, sql_record_many, 1, p, &e))) {
 			PQclear(r);
-			ask_all(st, msgs, n);
+			ask_all(st, msgs, n, text);
 		} else { /* each handler records its own attempt, or retries */
 			sq_log_info("recording %d charge attempts at once: %s", n, e.msg);
 		}

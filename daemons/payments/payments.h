@@ -144,7 +144,8 @@ PGresult *payments_side_query(payments_state *st, const char *sql, int nparams, 
  * PostgreSQL crash in the next moment could lose it). */
 void payments_side_log(payments_state *st, const char *payment_id, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* The n lines (each for its payment) in one statement, as payments_side_log. */
+/* The n lines (each for its payment) in one statement, best effort as
+ * payments_side_log (which writes its one line through it). */
 void payments_side_log_many(payments_state *st, int n, const char *const *payment_ids, const char *const *lines);
 
 /* ------------------------------------------------------------ the arbiter (settle.c) */

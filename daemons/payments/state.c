@@ -82,21 +82,16 @@ PGresult *payments_side_query(payments_state *st, const char *sql, int nparams, 
 	return NULL;
 }
 
-static const char SQL_SIDE_LOG[] = "INSERT INTO payments.payment_logs (payment_id, log_message) VALUES ($1, $2)";
-
 void payments_side_log(payments_state *st, const char *payment_id, const char *fmt, ...)
 {
 	char line[1024];
+	const char *lp = line;
 	va_list ap;
-	sq_err e;
 
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
-	const char *p[] = { payment_id, line };
-	if (sq_pg_exec_async(st->side, SQL_SIDE_LOG, 2, p, &e) &&
-	    (sq_pg_conn(st->side) || sq_pg_exec_async(st->side, SQL_SIDE_LOG, 2, p, &e)))
-		sq_log_warn("payment %s: log line not recorded (%s): %s", payment_id, e.msg, line);
+	payments_side_log_many(st, 1, &payment_id, &lp);
 }
 
 static const char SQL_SIDE_LOG_MANY[] =
