@@ -203,11 +203,13 @@ static const char sql_record_many[] =
 	" ON CONFLICT DO NOTHING";
 
 /* The batch's payments as committed (the side connection's view); $1 is the
- * batch's rows as sql_record_many took them. */
+ * batch's rows as sql_record_many took them. "= ANY (ARRAY(...))", not "IN
+ * (SELECT ...)": guessing 100 rows from jsonb_to_recordset, the planner may
+ * hash-join them against a scan of the whole payments table. */
 static const char sql_by_orders[] =
 	"SELECT p.order_id, p.id, p.status, p.idempotency_key, (p.amount * 100)::bigint, p.currency, t.value"
 	" FROM payments.payment p LEFT JOIN payments.tokens t ON t.id = p.token_id"
-	" WHERE p.order_id IN (SELECT m.order_id FROM jsonb_to_recordset($1::jsonb) AS m(order_id bigint))"
+	" WHERE p.order_id = ANY (ARRAY(SELECT m.order_id FROM jsonb_to_recordset($1::jsonb) AS m(order_id bigint)))"
 	" ORDER BY p.order_id";
 
 /* The delivery attempt of the batch's charge for order_id. */
