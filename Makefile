@@ -26,7 +26,7 @@ UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
 
 .PHONY: all deps test unit integration demo check-asan clean install uninstall devenv-up fuzz check-valgrind chaos
-all: $(addprefix $(B)/bin/,$(PROGRAMS)) $(B)/test-bin/shopq-testd $(B)/test-bin/sq-testclient $(B)/test-bin/sq-rssfloor \
+all: $(addprefix $(B)/bin/,$(PROGRAMS)) $(B)/test-bin/shopq-testd $(B)/test-bin/sq-testclient $(B)/test-bin/sq-rssfloor $(B)/test-bin/sq-pgplan \
      $(addprefix $(B)/test-bin/,$(PROGRAMS))
 
 # ---- objects: normal (build/obj) and test-hook (build/tobj) flavours
@@ -73,6 +73,7 @@ $(eval $(call program,shopqctl,daemons/shopqctl))
 $(eval $(call program,shopq-testd,tests/testd))
 $(eval $(call program,sq-testclient,tests/testclient))
 $(eval $(call program,sq-rssfloor,tests/rssfloor))
+$(eval $(call program,sq-pgplan,tests/pgplan))
 
 # ---- unit tests (cmocka): each links the library, never a server
 $(B)/unit/%: tests/unit/%.c $(B)/libdaemons.a $(B)/libshopq.a

@@ -1,21 +1,29 @@
 // SPDX-License-Identifier: MIT
 // sq_pg.c -- the libpq connection: lazy connect (with session settings), loss
 // detection, a small cache of prepared statements keyed by the SQL text's
-// address, pipelines of several statements in one round trip, and one-statement
+// address (each re-prepared as its use doubles), pipelines of several statements in one round trip, and one-statement
 // transactions committed without waiting for the WAL flush.
 #include "sq_pg.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_PREPARED 256
+/* A statement is prepared again after this many uses, then after twice as
+ * many, and so on: PostgreSQL keeps a statement's generic plan until the
+ * table is analyzed, so a plan made while a new table held a few rows (a
+ * sequential scan) would otherwise outlive the table's growth. */
+#define FIRST_REPLAN 128u
 
 struct sq_pg {
 	char *conninfo;
 	const char *session_sql; /* run after each connect (SET ...), or NULL */
 	PGconn *conn;
 	const char *prepared[MAX_PREPARED];
+	unsigned uses[MAX_PREPARED];      /* executions since the last prepare */
+	unsigned replan_at[MAX_PREPARED]; /* prepared again at this many uses */
 	int nprepared;
 	char sqlstate[6];
 };
@@ -127,27 +135,61 @@ int sq_pg_exec(sq_pg *pg, const char *sql, sq_err *err)
 	return rc;
 }
 
+/* Prepares sql as statement idx ("sq<idx>"), first dropping the plan it
+ * had (again: 1): an error, or a failure after the old one is gone, drops the
+ * connection, so that the cache never names a statement the server lacks. */
+static int prepare(sq_pg *pg, int idx, const char *sql, int nparams, int again, sq_err *err)
+{
+	char name[16], dealloc[32];
+	PGresult *r;
+	int ok;
+
+	snprintf(name, sizeof name, "sq%d", idx);
+	if (again) {
+		snprintf(dealloc, sizeof dealloc, "DEALLOCATE %s", name);
+		r = PQexec(pg->conn, dealloc);
+		ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+		if (!ok)
+			result_err(pg, r, err);
+		PQclear(r);
+		if (!ok)
+			return -1;
+	}
+	r = PQprepare(pg->conn, name, sql, nparams, NULL);
+	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	if (!ok)
+		result_err(pg, r, err);
+	PQclear(r);
+	if (!ok && again && pg->conn)
+		drop(pg);
+	return ok ? 0 : -1;
+}
+
 /* The index of sql's prepared statement on this connection, preparing it the
- * first time; -2 when the cache is full (run unprepared), -1 on errors. */
+ * first time (and again as its use doubles); -2 when the cache is full (run
+ * unprepared), -1 on errors. */
 static int prepared_index(sq_pg *pg, const char *sql, int nparams, sq_err *err)
 {
-	char name[16];
-	PGresult *r;
+	int i;
 
-	for (int i = 0; i < pg->nprepared; i++)
-		if (pg->prepared[i] == sql)
+	for (i = 0; i < pg->nprepared && pg->prepared[i] != sql; i++)
+		;
+	if (i < pg->nprepared) {
+		if (++pg->uses[i] < pg->replan_at[i])
 			return i;
+		if (prepare(pg, i, sql, nparams, 1, err))
+			return -1;
+		pg->uses[i] = 0;
+		pg->replan_at[i] = pg->replan_at[i] < UINT_MAX / 2 ? pg->replan_at[i] * 2 : UINT_MAX;
+		return i;
+	}
 	if (pg->nprepared >= MAX_PREPARED)
 		return -2;
-	snprintf(name, sizeof name, "sq%d", pg->nprepared);
-	r = PQprepare(pg->conn, name, sql, nparams, NULL);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		result_err(pg, r, err);
-		PQclear(r);
+	if (prepare(pg, i, sql, nparams, 0, err))
 		return -1;
-	}
-	PQclear(r);
-	pg->prepared[pg->nprepared] = sql;
+	pg->prepared[i] = sql;
+	pg->uses[i] = 0;
+	pg->replan_at[i] = FIRST_REPLAN;
 	return pg->nprepared++;
 }
 
