@@ -179,7 +179,7 @@ static long long mono_ms(void)
 }
 
 /* Provider call latency and answers, for the metrics endpoint. */
-static void observe_took(const char *method, const char *path, double seconds, const char *status)
+static void observe(const char *method, const char *path, double seconds, const char *status)
 {
 	char labels[200];
 
@@ -193,23 +193,36 @@ static void observe_took(const char *method, const char *path, double seconds, c
 	sq_metrics_inc("shopq_provider_responses_total", labels, 1);
 }
 
-static void observe(const char *method, const char *path, long long t0_ms, const char *status)
+/* One call's outcome into its answer and the metrics; 1 when the provider
+ * did not answer. */
+static int take_answer(const char *method, const char *path, sq_http_call *c, payments_answer *a)
 {
-	observe_took(method, path, (double)(mono_ms() - t0_ms) / 1000.0, status);
+	char code[16];
+
+	if (!c->answered) {
+		char words[400];
+		snprintf(words, sizeof words, "%s%.300s", c->timed_out ? "timed out: " : "", c->err);
+		payments_answer_parse(a, 0, words, NULL, 0);
+		observe(method, path, c->seconds, c->timed_out ? "timeout" : "error");
+		return 1;
+	}
+	payments_answer_parse(a, c->resp.status, c->resp.body.data, c->resp.retry_after, (long long)time(NULL));
+	snprintf(code, sizeof code, "%ld", (long)c->resp.status);
+	observe(method, path, c->seconds, code);
+	sq_http_response_free(&c->resp);
+	return 0;
 }
 
 static void call(payments_provider *p, const char *method, const char *path, const char *idem_key,
 		 const sq_buf *form, payments_answer *a)
 {
 	long long t0 = mono_ms();
-	char code[16];
 	char url[1024], idem[PAYMENTS_KEY_MAX + 32];
 	const char *headers[3] = { p->auth, NULL, NULL };
-	sq_http_response resp = { 0 };
-	int timed_out = 0;
+	sq_http_call c = { 0 };
 	sq_err e;
 
-	if (mono_ms() < p->quiet_until_ms) {
+	if (t0 < p->quiet_until_ms) {
 		payments_answer_parse(a, 0, "not asked: the provider did not answer a moment ago", NULL, 0);
 		return;
 	}
@@ -218,20 +231,13 @@ static void call(payments_provider *p, const char *method, const char *path, con
 		snprintf(idem, sizeof idem, "Idempotency-Key: %s", idem_key);
 		headers[1] = idem;
 	}
-	if (sq_http_request(p->http, method, url, headers, form ? form->data : NULL, form ? form->len : 0, &resp,
-			    &timed_out, &e)) {
-		char words[400];
-		snprintf(words, sizeof words, "%s%.300s", timed_out ? "timed out: " : "", e.msg);
-		payments_answer_parse(a, 0, words, NULL, 0);
-		observe(method, path, t0, timed_out ? "timeout" : "error");
+	c.answered = sq_http_request(p->http, method, url, headers, form ? form->data : NULL, form ? form->len : 0,
+				     &c.resp, &c.timed_out, &e) == 0;
+	if (!c.answered)
+		snprintf(c.err, sizeof c.err, "%s", e.msg);
+	c.seconds = (double)(mono_ms() - t0) / 1000.0;
+	if (take_answer(method, path, &c, a))
 		p->quiet_until_ms = mono_ms() + PROVIDER_PAUSE_MS;
-		sq_sd_watchdog();
-		return;
-	}
-	payments_answer_parse(a, resp.status, resp.body.data, resp.retry_after, (long long)time(NULL));
-	snprintf(code, sizeof code, "%ld", (long)resp.status);
-	observe(method, path, t0, code);
-	sq_http_response_free(&resp);
 	sq_sd_watchdog(); /* a batch of slow calls must not starve the systemd watchdog */
 }
 
@@ -288,22 +294,8 @@ void payments_provider_charge_many(payments_provider *p, const payments_charge_r
 			payments_answer_parse(&answers[i], 0, e.msg, NULL, 0);
 		goto out;
 	}
-	for (int i = 0; i < n; i++) {
-		char code[16];
-		if (!calls[i].answered) {
-			char words[400];
-			snprintf(words, sizeof words, "%s%.300s", calls[i].timed_out ? "timed out: " : "", calls[i].err);
-			payments_answer_parse(&answers[i], 0, words, NULL, 0);
-			observe_took("POST", "/v1/payment_intents", calls[i].seconds, calls[i].timed_out ? "timeout" : "error");
-			unanswered++;
-			continue;
-		}
-		payments_answer_parse(&answers[i], calls[i].resp.status, calls[i].resp.body.data, calls[i].resp.retry_after,
-				      (long long)time(NULL));
-		snprintf(code, sizeof code, "%ld", (long)calls[i].resp.status);
-		observe_took("POST", "/v1/payment_intents", calls[i].seconds, code);
-		sq_http_response_free(&calls[i].resp);
-	}
+	for (int i = 0; i < n; i++)
+		unanswered += take_answer("POST", "/v1/payment_intents", &calls[i], &answers[i]);
 	if (unanswered)
 		p->quiet_until_ms = mono_ms() + PROVIDER_PAUSE_MS;
 out:
