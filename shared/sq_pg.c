@@ -1,18 +1,18 @@
 // SPDX-License-Identifier: MIT
 // sq_pg.c -- the libpq connection: lazy connect (with session settings), loss
 // detection, a small cache of prepared statements keyed by the SQL text's
-// address (each re-prepared as its use doubles), pipelines of several statements in one round trip, and one-statement
-// transactions committed without waiting for the WAL flush.
+// address (each prepared again as its uses double), pipelines of several
+// statements in one round trip, and one-statement transactions committed
+// without waiting for the WAL flush.
 #include "sq_pg.h"
 
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_PREPARED 256
-/* A statement is prepared again after this many uses, then after twice as
- * many, and so on: PostgreSQL keeps a statement's generic plan until the
+/* A statement is prepared again after this many uses, and again each time its
+ * uses double: PostgreSQL keeps a statement's generic plan until the
  * table is analyzed, so a plan made while a new table held a few rows (a
  * sequential scan) would otherwise outlive the table's growth. */
 #define FIRST_REPLAN 128u
@@ -22,8 +22,7 @@ struct sq_pg {
 	const char *session_sql; /* run after each connect (SET ...), or NULL */
 	PGconn *conn;
 	const char *prepared[MAX_PREPARED];
-	unsigned uses[MAX_PREPARED];      /* executions since the last prepare */
-	unsigned replan_at[MAX_PREPARED]; /* prepared again at this many uses */
+	unsigned uses[MAX_PREPARED]; /* executions on this connection */
 	int nprepared;
 	char sqlstate[6];
 };
@@ -135,9 +134,9 @@ int sq_pg_exec(sq_pg *pg, const char *sql, sq_err *err)
 	return rc;
 }
 
-/* Prepares sql as statement idx ("sq<idx>"), first dropping the plan it
- * had (again: 1): an error, or a failure after the old one is gone, drops the
- * connection, so that the cache never names a statement the server lacks. */
+/* Prepares sql as statement idx ("sq<idx>"), first dropping the one it had
+ * (again: 1). A failure after the old one is gone drops the connection, so
+ * that the cache never names a statement the server lacks. */
 static int prepare(sq_pg *pg, int idx, const char *sql, int nparams, int again, sq_err *err)
 {
 	char name[16], dealloc[32];
@@ -175,12 +174,9 @@ static int prepared_index(sq_pg *pg, const char *sql, int nparams, sq_err *err)
 	for (i = 0; i < pg->nprepared && pg->prepared[i] != sql; i++)
 		;
 	if (i < pg->nprepared) {
-		if (++pg->uses[i] < pg->replan_at[i])
-			return i;
-		if (prepare(pg, i, sql, nparams, 1, err))
-			return -1;
-		pg->uses[i] = 0;
-		pg->replan_at[i] = pg->replan_at[i] < UINT_MAX / 2 ? pg->replan_at[i] * 2 : UINT_MAX;
+		unsigned n = ++pg->uses[i];
+		if (n >= FIRST_REPLAN && (n & (n - 1)) == 0 && prepare(pg, i, sql, nparams, 1, err))
+			return -1; /* a power of two from FIRST_REPLAN on: prepared again */
 		return i;
 	}
 	if (pg->nprepared >= MAX_PREPARED)
@@ -189,7 +185,6 @@ static int prepared_index(sq_pg *pg, const char *sql, int nparams, sq_err *err)
 		return -1;
 	pg->prepared[i] = sql;
 	pg->uses[i] = 0;
-	pg->replan_at[i] = FIRST_REPLAN;
 	return pg->nprepared++;
 }
 

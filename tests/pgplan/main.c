@@ -2,8 +2,9 @@
 // main.c -- sq-pgplan, a test driver for sq_pg's prepared statements: it
 // prepares a three-way OR lookup (the shape of payments' settle) while its
 // table holds ten rows (analyzed, as autovacuum does a young table), grows the
-// table a thousandfold without another ANALYZE (autovacuum off for it), runs the statement on, and prints the plan the
-// connection's prepared statement has at each end ("small: ..." and
+// table a thousandfold without another ANALYZE (autovacuum off for it), runs
+// the statement on, and prints the plan the connection's prepared statement
+// has at each end ("small: ..." and
 // "grown: ...", the plan's first node). A plan made for ten rows and kept is a
 // sequential scan of the whole grown table.
 #include <stdio.h>
