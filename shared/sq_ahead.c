@@ -24,6 +24,21 @@ void sq_first_ll(sq_first *f, int i, long long v)
 	f->params[i] = f->num[i];
 }
 
+void sq_first_text(sq_first *f, int i, char *text)
+{
+	free(f->text);
+	f->text = text;
+	f->params[i] = text;
+	if (!text)
+		f->sql = NULL;
+}
+
+void sq_first_free(sq_first *f)
+{
+	free(f->text);
+	f->text = NULL;
+}
+
 void sq_first_id(sq_first *f, const char *sql, const char *what, long long id)
 {
 	f->sql = sql;
@@ -61,6 +76,7 @@ static int eligible(rt *r, item *items, int n)
 		if (it->redelivered || !it->route->first)
 			return 0;
 		sq_msg msg = { r->d->queue, it->routing_key, it->message_id, it->body, it->attempt };
+		sq_first_free(f);
 		memset(f, 0, sizeof *f);
 		it->route->first(&ctx, &msg, f);
 		if (!f->sql || f->nparams < 0 || f->nparams > SQ_FIRST_MAX_PARAMS)

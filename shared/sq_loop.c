@@ -425,6 +425,8 @@ static void loop(rt *r)
 out:
 	free(r->by_id);
 	r->by_id = NULL;
+	for (int i = 0; r->firsts && i < r->cfg.batch_size; i++)
+		sq_first_free(&r->firsts[i]);
 	free(r->firsts);
 	free(r->ahead_steps);
 	r->firsts = NULL;

@@ -35,10 +35,16 @@ typedef struct sq_first {
 	const char *params[SQ_FIRST_MAX_PARAMS];
 	char num[SQ_FIRST_MAX_PARAMS][24];
 	char key[64]; /* what the message is about ("order 7"): one per batch goes ahead */
+	char *text;   /* the one parameter built by sq_first_text, which f owns */
 } sq_first;
 
 /* Sets params[i] to v in decimal (kept in num[i]). */
 void sq_first_ll(sq_first *f, int i, long long v);
+/* Sets params[i] to text (malloc'd: f owns it). NULL (out of memory) clears
+ * f->sql: the first statement is not known then. */
+void sq_first_text(sq_first *f, int i, char *text);
+/* Frees what f owns (the runtime does for the firsts it asks routes for). */
+void sq_first_free(sq_first *f);
 /* The common case: sql taking one id ($1), keyed "WHAT ID" ("order 7"). */
 void sq_first_id(sq_first *f, const char *sql, const char *what, long long id);
 /* The handler's side: runs f's statement (sq_query). */

@@ -12,17 +12,37 @@
 #define MAX_ITEMS 100
 
 /* The order, unless the checkout has one already (no row then), with whether
- * the user, address and token it names resolve. */
+ * the user, address and token it names resolve. A checkout naming its items
+ * ($6, a JSON array; NULL for a cart) is priced in the same statement: the
+ * items and the total are recorded when every reference and product resolves,
+ * and the last column has each item's price (NULL: unknown product), in the
+ * given order. */
 static const char SQL_INSERT_ORDER[] =
-	"WITH ins AS ("
-	"  INSERT INTO sales.orders (user_id, address_id, checkout_id, currency, payment_token_id)"
-	"  VALUES ($1, $2, $3, $4, $5) ON CONFLICT (checkout_id) DO NOTHING RETURNING id"
+	"WITH req AS ("
+	"  SELECT e.n, (e.item->>'product_id')::bigint AS product_id, (e.item->>'quantity')::int AS quantity"
+	"    FROM jsonb_array_elements($6::jsonb) WITH ORDINALITY AS e(item, n)"
+	"), priced AS ("
+	"  SELECT r.n, r.product_id, r.quantity, p.price"
+	"    FROM req r LEFT JOIN catalog.products p ON p.id = r.product_id"
+	"), refs AS ("
+	"  SELECT EXISTS (SELECT 1 FROM auth.users WHERE id = $1) AS user_ok,"
+	"         EXISTS (SELECT 1 FROM auth.addresses WHERE id = $2 AND user_id = $1) AS address_ok,"
+	"         EXISTS (SELECT 1 FROM payments.tokens WHERE id = $5 AND user_id = $1) AS token_ok"
+	"), ok AS ("
+	"  SELECT user_ok AND address_ok AND token_ok AND $6::jsonb IS NOT NULL"
+	"         AND NOT EXISTS (SELECT 1 FROM priced WHERE price IS NULL) AS all_ok"
+	"    FROM refs"
+	"), ins AS ("
+	"  INSERT INTO sales.orders (user_id, address_id, checkout_id, currency, payment_token_id, total)"
+	"  VALUES ($1, $2, $3, $4, $5,"
+	"          (SELECT CASE WHEN all_ok THEN (SELECT coalesce(sum(quantity * price), 0) FROM priced) ELSE 0 END FROM ok))"
+	"  ON CONFLICT (checkout_id) DO NOTHING RETURNING id"
+	"), items AS ("
+	"  INSERT INTO sales.order_items (order_id, product_id, quantity, unit_price)"
+	"  SELECT ins.id, p.product_id, p.quantity, p.price FROM ins, ok, priced p WHERE ok.all_ok ORDER BY p.n"
 	")"
-	"SELECT ins.id,"
-	"       EXISTS (SELECT 1 FROM auth.users WHERE id = $1),"
-	"       EXISTS (SELECT 1 FROM auth.addresses WHERE id = $2 AND user_id = $1),"
-	"       EXISTS (SELECT 1 FROM payments.tokens WHERE id = $5 AND user_id = $1)"
-	"  FROM ins";
+	"SELECT ins.id, user_ok, address_ok, token_ok, (SELECT json_agg(price::text ORDER BY n) FROM priced)"
+	"  FROM ins, refs";
 
 /* Locks the cart, so two checkouts of one cart take its items once. */
 static const char SQL_LOCK_CART[] = "SELECT 1 FROM sales.cart WHERE id = $1 AND user_id = $2 FOR UPDATE";
@@ -34,9 +54,11 @@ static const char SQL_CART_ITEMS[] =
 
 static const char SQL_EMPTY_CART[] = "DELETE FROM sales.cart_items WHERE cart_id = $1";
 
-/* Prices the items ($2, a JSON array) from the catalog and records them as the
- * order's items and total, unless one names an unknown product (price NULL,
- * nothing written). Returns every item with its price, in the given order. */
+/* A cart's items ($2, a JSON array, read after the order's insert locked the
+ * cart): prices them from the catalog and records them as the order's items
+ * and total, unless one names an unknown product (nothing written then).
+ * Returns each item's price (NULL: unknown product) in a JSON array, in the
+ * given order, as the order's insert does for items it is given. */
 static const char SQL_PRICE_ITEMS[] =
 	"WITH req AS ("
 	"  SELECT e.n, (e.item->>'product_id')::bigint AS product_id, (e.item->>'quantity')::int AS quantity"
@@ -53,7 +75,7 @@ static const char SQL_PRICE_ITEMS[] =
 	"  UPDATE sales.orders SET total = (SELECT sum(quantity * price) FROM priced)"
 	"   WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM priced WHERE price IS NULL)"
 	")"
-	"SELECT product_id, quantity, price FROM priced ORDER BY n";
+	"SELECT (SELECT json_agg(price::text ORDER BY n) FROM priced)";
 
 static const char SQL_CANCEL_NEW[] =
 	"UPDATE sales.orders SET order_status = 'cancelled', cancel_reason = $2"
@@ -125,30 +147,29 @@ static const char *read_cart(sq_ctx *ctx, place *pl)
 	return NULL;
 }
 
-/* Prices the items and records them as the order's, unless a product is unknown. */
-static const char *price_items(sq_ctx *ctx, place *pl)
+/* The items' prices (a JSON array of numeric text, null for an unknown
+ * product, one per item of pl->items) into pl->priced and pl->total; the first
+ * unknown product cancels the order. */
+static const char *take_prices(place *pl, const char *text)
 {
-	char *text = json_dumps(pl->items, JSON_COMPACT);
-	const char *p[] = { pl->s_order, text };
-	PGresult *r;
+	json_t *prices = json_loads(text, 0, NULL), *it;
 	const char *why = NULL;
+	size_t i;
 
-	if (!text)
+	if (!json_is_array(prices) || json_array_size(prices) != json_array_size(pl->items) ||
+	    !(pl->priced = json_array())) {
+		json_decref(prices);
 		return DB_FAILED;
-	r = sq_query(ctx, SQL_PRICE_ITEMS, 2, p);
-	free(text);
-	if (!r)
-		return DB_FAILED;
-	pl->priced = json_array();
-	for (int i = 0; i < PQntuples(r); i++) {
-		long long pid = strtoll(PQgetvalue(r, i, 0), NULL, 10), qty = strtoll(PQgetvalue(r, i, 1), NULL, 10);
-		long long cents;
-		if (PQgetisnull(r, i, 2)) {
+	}
+	json_array_foreach(pl->items, i, it) {
+		long long pid = orders_field_ll(it, "product_id"), qty = orders_field_ll(it, "quantity"), cents;
+		const char *price = json_string_value(json_array_get(prices, i));
+		if (!price) {
 			pl->unknown_product = pid;
 			why = "unknown_product";
 			break;
 		}
-		if (orders_cents_parse(PQgetvalue(r, i, 2), &cents)) {
+		if (orders_cents_parse(price, &cents)) {
 			why = DB_FAILED;
 			break;
 		}
@@ -157,6 +178,25 @@ static const char *price_items(sq_ctx *ctx, place *pl)
 							    "quantity", (json_int_t)qty, "unit_price",
 							    (json_int_t)cents));
 	}
+	json_decref(prices);
+	return why;
+}
+
+/* Prices the cart's items and records them as the order's, unless a product is unknown. */
+static const char *price_cart(sq_ctx *ctx, place *pl)
+{
+	char *text = json_dumps(pl->items, JSON_COMPACT);
+	const char *p[] = { pl->s_order, text };
+	PGresult *r;
+	const char *why;
+
+	if (!text)
+		return DB_FAILED;
+	r = sq_query(ctx, SQL_PRICE_ITEMS, 2, p);
+	free(text);
+	if (!r)
+		return DB_FAILED;
+	why = take_prices(pl, PQgetvalue(r, 0, 0));
 	PQclear(r);
 	return why;
 }
@@ -210,19 +250,22 @@ fail:
 	return sq_ctx_fail(ctx);
 }
 
-/* The first statement: the order, unless its checkout has one. */
+/* The first statement: the order, unless its checkout has one, priced when
+ * the checkout names its items. */
 void orders_place_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f)
 {
-	const json_t *b = msg->body;
+	const json_t *b = msg->body, *items = json_object_get(b, "items");
 
 	(void)ctx;
 	f->sql = SQL_INSERT_ORDER;
-	f->nparams = 5;
+	f->nparams = 6;
 	sq_first_ll(f, 0, orders_field_ll(b, "user_id"));
 	sq_first_ll(f, 1, orders_field_ll(b, "address_id"));
 	f->params[2] = json_string_value(json_object_get(b, "checkout_id"));
 	f->params[3] = json_string_value(json_object_get(b, "currency"));
 	sq_first_ll(f, 4, orders_field_ll(b, "payment_token_id"));
+	if (items && !json_is_null(items))
+		sq_first_text(f, 5, json_dumps(items, JSON_COMPACT));
 	snprintf(f->key, sizeof f->key, "checkout %s", f->params[2]);
 }
 
@@ -243,8 +286,10 @@ sq_outcome orders_handle_place(sq_ctx *ctx, const sq_msg *msg)
 		snprintf(pl.s_cart, sizeof pl.s_cart, "%lld", orders_field_ll(b, "cart_id"));
 
 	orders_place_first(ctx, msg, &f);
-	if (!(r = sq_query_first(ctx, &f)))
-		return sq_ctx_fail(ctx);
+	r = f.sql ? sq_query_first(ctx, &f) : NULL;
+	sq_first_free(&f);
+	if (!r)
+		return f.sql ? sq_ctx_fail(ctx) : sq_retry(ctx, "out of memory");
 	if (PQntuples(r) == 0) {
 		PQclear(r);
 		sq_log_info("order.place for checkout %s: the order exists already, nothing to do", pl.checkout_id);
@@ -252,16 +297,15 @@ sq_outcome orders_handle_place(sq_ctx *ctx, const sq_msg *msg)
 	}
 	pl.order_id = orders_col_ll(r, 0);
 	why = check_refs(r);
-	PQclear(r);
 	snprintf(pl.s_order, sizeof pl.s_order, "%lld", pl.order_id);
-	if (!why) {
-		if (pl.s_cart[0])
-			why = read_cart(ctx, &pl);
-		else
-			pl.items = json_incref(json_object_get(b, "items"));
+	if (!why && pl.s_cart[0]) {
+		if (!(why = read_cart(ctx, &pl)))
+			why = price_cart(ctx, &pl);
+	} else if (!why) {
+		pl.items = json_incref(json_object_get(b, "items"));
+		why = take_prices(&pl, PQgetvalue(r, 0, 4));
 	}
-	if (!why)
-		why = price_items(ctx, &pl);
+	PQclear(r);
 	if (why == DB_FAILED)
 		out = sq_ctx_fail(ctx);
 	else if (why)

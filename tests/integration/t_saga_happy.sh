@@ -26,6 +26,8 @@ assert_eq "$(psqlq "SELECT string_agg(product_id || 'x' || quantity || '@' || un
                     FROM sales.order_items WHERE order_id = $o1")" "${A}x2@12.50 ${B}x3@3.99" "cart items became order items, prices copied"
 assert_eq "$(col "$o1" total)" 36.97 "total of the cart order"
 assert_eq "$(col "$o2" total)" 12.90 "total of the items order"
+assert_eq "$(psqlq "SELECT string_agg(product_id || 'x' || quantity || '@' || unit_price, ' ' ORDER BY id)
+                    FROM sales.order_items WHERE order_id = $o2")" "${A}x1@12.50 ${C}x4@0.10" "the checkout's items became order items, in order, prices copied"
 
 wait_for 20 '[ "$(seen payment.charge "$o1")" -eq 1 ] && [ "$(seen payment.charge "$o2")" -eq 1 ]' "payment.charge commands"
 charge=$(last payment.charge "$o1")
@@ -57,6 +59,9 @@ created=$(last order.created "$o1")
 assert_eq "$(jq -c '{user_id, checkout_id, total, currency, items}' <<<"$created")" \
   "{\"user_id\":3,\"checkout_id\":\"$c1\",\"total\":3697,\"currency\":\"USD\",\"items\":[{\"product_id\":$A,\"quantity\":2,\"unit_price\":1250},{\"product_id\":$B,\"quantity\":3,\"unit_price\":399}]}" \
   "order.created carries checkout, total and items in cents"
+assert_eq "$(last order.created "$o2" | jq -c '{total, items}')" \
+  "{\"total\":1290,\"items\":[{\"product_id\":$A,\"quantity\":1,\"unit_price\":1250},{\"product_id\":$C,\"quantity\":4,\"unit_price\":10}]}" \
+  "order.created of an items checkout carries its items priced in cents"
 assert_contains "$(jq -r .occurred_at <<<"$created")" "T" "order.created has occurred_at"
 assert_eq "$(last order.confirmed "$o2" | jq -c '{user_id, total, currency}')" '{"user_id":4,"total":1290,"currency":"USD"}' "order.confirmed carries the total"
 assert_eq "$(last inventory.reserved "$o2" | jq -c '[.user_id, (.items | map(.quantity) | add)]')" '[4,5]' "inventory.reserved echoes the user and lists the units"

@@ -32,6 +32,8 @@ for c in "${!want[@]}"; do
   assert_eq "$(last order.cancelled "$ORDER" | jq -r .reason)" "${want[$c]}" "order.cancelled says ${want[$c]}"
   assert_eq "$(seen order.created "$ORDER")" 1 "order.created before it"
   assert_eq "$(seen inventory.reserve "$ORDER")" 0 "no stock asked for"
+  assert_eq "$(psqlq "SELECT count(*) || ' ' || (SELECT total FROM sales.orders WHERE id = $ORDER) FROM sales.order_items WHERE order_id = $ORDER")" \
+    "0 0.00" "order $ORDER: no items recorded, no total"
 done
 ORDER=$(order_of "$(printf '%s%012d' "$SAGA_RUN" 1)")
 assert_eq "$(last order.cancelled "$ORDER" | jq .product_id)" "$gone" "unknown_product names the product"
