@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 // reserve.c -- inventory.reserve: all or nothing across the order's items, one
-// reservation per order. Stock is taken by one conditional UPDATE per order
-// (rows locked in product, row order), recorded per inventory row so release
-// returns exactly those units; a shortfall undoes the message's work
-// (sq_ctx_undo) and is answered with inventory.rejected.
+// reservation per order. The statement that creates the reservation takes the
+// stock too (one conditional UPDATE, rows locked in product, row order) and
+// records it per inventory row, so release returns exactly those units; a
+// shortfall undoes the message's work (sq_ctx_undo) and is answered with
+// inventory.rejected.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,21 +15,21 @@
 #define RFC3339_SQL(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 
-static const char SQL_NEW_RESERVATION[] =
-	"INSERT INTO catalog.reservations (order_id, expires_at)"
-	" VALUES ($1, now() + $2::int * interval '1 second')"
-	" ON CONFLICT (order_id) DO NOTHING RETURNING id, " RFC3339_SQL("expires_at");
-
-/* Takes the wanted quantity of each product ($2: [{product_id, quantity}], the
- * same product may repeat) from its inventory rows in id order, never more than
- * a row holds, and records what came from which row under reservation $1.
- * Returns one row per (product, inventory row taken from), and a row with NULL
- * warehouse for a product nothing was taken from; the caller compares the sum
- * taken with the quantity wanted. */
-static const char SQL_TAKE[] =
-	"WITH want AS ("
+/* The order's reservation, unless it has one (no row then), and the stock it
+ * takes: the wanted quantity of each product ($3: [{product_id, quantity}],
+ * the same product may repeat) from its inventory rows in id order, never more
+ * than a row holds, recorded per inventory row taken from. One row per
+ * (product, inventory row taken from), each with the reservation's id and
+ * expiry, and a row with NULL warehouse for a product nothing was taken from;
+ * the caller compares the sum taken with the quantity wanted. */
+static const char SQL_RESERVE[] =
+	"WITH res AS ("
+	"  INSERT INTO catalog.reservations (order_id, expires_at)"
+	"  VALUES ($1, now() + $2::int * interval '1 second')"
+	"  ON CONFLICT (order_id) DO NOTHING RETURNING id, " RFC3339_SQL("expires_at") " AS expires_at"
+	"), want AS ("
 	"  SELECT (e->>'product_id')::bigint AS product_id, sum((e->>'quantity')::int)::int AS qty"
-	"    FROM jsonb_array_elements($2::jsonb) AS e GROUP BY 1"
+	"    FROM jsonb_array_elements($3::jsonb) AS e WHERE EXISTS (SELECT 1 FROM res) GROUP BY 1"
 	"), locked AS MATERIALIZED ("
 	"  SELECT i.id, i.product_id, i.warehouse_id, i.quantity"
 	"    FROM catalog.inventory i"
@@ -46,10 +47,10 @@ static const char SQL_TAKE[] =
 	"  RETURNING inv.id, inv.product_id, inv.warehouse_id, a.take"
 	"), recorded AS ("
 	"  INSERT INTO catalog.reservation_items (reservation_id, inventory_id, product_id, warehouse_id, quantity)"
-	"  SELECT $1, id, product_id, warehouse_id, take FROM taken ORDER BY product_id, id"
+	"  SELECT res.id, t.id, t.product_id, t.warehouse_id, t.take FROM res, taken t ORDER BY t.product_id, t.id"
 	")"
-	"SELECT w.product_id, w.qty, t.warehouse_id, t.take"
-	"  FROM want w LEFT JOIN taken t USING (product_id)"
+	"SELECT res.id, res.expires_at, w.product_id, w.qty, t.warehouse_id, t.take"
+	"  FROM res, want w LEFT JOIN taken t USING (product_id)"
 	" ORDER BY w.product_id, t.id";
 
 static const char SQL_EXISTING[] =
@@ -129,50 +130,43 @@ static sq_outcome reject_short(sq_ctx *ctx, const sq_msg *msg, long long product
 	return sq_emit_event(ctx, "inventory.rejected", body) ? sq_ctx_fail(ctx) : SQ_OK;
 }
 
-/* The first statement: the order's reservation, unless it has one. */
+/* The first statement: the order's reservation and its stock, unless it has one. */
 void inventory_reserve_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f)
 {
-	sq_first_id(f, SQL_NEW_RESERVATION, "order", inventory_field_ll(msg->body, "order_id"));
-	f->nparams = 2;
+	sq_first_id(f, SQL_RESERVE, "order", inventory_field_ll(msg->body, "order_id"));
+	f->nparams = 3;
 	sq_first_ll(f, 1, sq_ctx_config(ctx)->reservation_timeout_s);
+	sq_first_text(f, 2, json_dumps(json_object_get(msg->body, "items"), JSON_COMPACT));
 }
 
 sq_outcome inventory_handle_reserve(sq_ctx *ctx, const sq_msg *msg)
 {
 	char s_order[24], s_res[24], expires[32];
-	char *items_text;
 	json_t *items;
 	sq_first f = { 0 };
 	PGresult *r;
 
 	snprintf(s_order, sizeof s_order, "%lld", inventory_field_ll(msg->body, "order_id"));
 	inventory_reserve_first(ctx, msg, &f);
-	if (!(r = sq_query_first(ctx, &f)))
-		return sq_ctx_fail(ctx);
+	r = f.sql ? sq_query_first(ctx, &f) : NULL;
+	sq_first_free(&f);
+	if (!r) /* a deadlock or serialization failure too: tried again later */
+		return f.sql ? sq_ctx_fail(ctx) : sq_retry(ctx, "out of memory");
 	if (PQntuples(r) == 0) {
 		PQclear(r);
 		return reply_again(ctx, msg, s_order);
 	}
 	snprintf(s_res, sizeof s_res, "%s", PQgetvalue(r, 0, 0));
 	snprintf(expires, sizeof expires, "%s", PQgetvalue(r, 0, 1));
-	PQclear(r);
-
-	if (!(items_text = json_dumps(json_object_get(msg->body, "items"), JSON_COMPACT)))
-		return sq_retry(ctx, "out of memory");
-	const char *tp[] = { s_res, items_text };
-	r = sq_query(ctx, SQL_TAKE, 2, tp);
-	free(items_text);
-	if (!r)
-		return sq_ctx_fail(ctx); /* a deadlock or serialization failure too: tried again later */
 
 	items = json_array();
 	for (int i = 0, n = PQntuples(r); i < n;) {
-		long long product = ll(r, i, 0), wanted = ll(r, i, 1), got = 0;
-		for (; i < n && ll(r, i, 0) == product; i++) {
-			if (PQgetisnull(r, i, 2))
+		long long product = ll(r, i, 2), wanted = ll(r, i, 3), got = 0;
+		for (; i < n && ll(r, i, 2) == product; i++) {
+			if (PQgetisnull(r, i, 4))
 				continue;
-			got += ll(r, i, 3);
-			json_array_append_new(items, item(product, ll(r, i, 2), ll(r, i, 3)));
+			got += ll(r, i, 5);
+			json_array_append_new(items, item(product, ll(r, i, 4), ll(r, i, 5)));
 		}
 		if (got < wanted) {
 			PQclear(r);
