@@ -20,6 +20,10 @@
 
 void sq_first_ll(sq_first *f, int i, long long v)
 {
+	if (i < 0 || i >= SQ_FIRST_MAX_NUMS) {
+		f->sql = NULL;
+		return;
+	}
 	snprintf(f->num[i], sizeof f->num[i], "%lld", v);
 	f->params[i] = f->num[i];
 }
@@ -31,6 +35,35 @@ void sq_first_text(sq_first *f, int i, char *text)
 	f->params[i] = text;
 	if (!text)
 		f->sql = NULL;
+}
+
+int sq_first_strings(sq_first *f, int n, const char *const *vals)
+{
+	size_t len = 0;
+	char *at;
+
+	if (n < 0 || n > SQ_FIRST_MAX_PARAMS) {
+		f->sql = NULL;
+		return -1;
+	}
+	for (int i = 0; i < n; i++)
+		len += vals[i] ? strlen(vals[i]) + 1 : 0;
+	free(f->text);
+	if (!(f->text = at = malloc(len + 1))) {
+		f->sql = NULL;
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		f->params[i] = NULL;
+		if (vals[i]) {
+			size_t l = strlen(vals[i]) + 1;
+			memcpy(at, vals[i], l);
+			f->params[i] = at;
+			at += l;
+		}
+	}
+	f->nparams = n;
+	return 0;
 }
 
 void sq_first_free(sq_first *f)

@@ -28,21 +28,27 @@ typedef sq_outcome (*sq_handler_fn)(sq_ctx *ctx, const sq_msg *msg);
 
 /* The statement a handler always sends first, decided by its message alone
  * (see sq_route.first). params point into the message's body or into num. */
-#define SQ_FIRST_MAX_PARAMS 6
+#define SQ_FIRST_MAX_PARAMS 12
+#define SQ_FIRST_MAX_NUMS 6 /* parameters set by sq_first_ll: params[0 .. 6) */
 typedef struct sq_first {
 	const char *sql; /* NULL: this message's first statement is not known ahead */
 	int nparams;
 	const char *params[SQ_FIRST_MAX_PARAMS];
-	char num[SQ_FIRST_MAX_PARAMS][24];
+	char num[SQ_FIRST_MAX_NUMS][24];
 	char key[64]; /* what the message is about ("order 7"): one per batch goes ahead */
-	char *text;   /* the one parameter built by sq_first_text, which f owns */
+	char *text;   /* what sq_first_text or sq_first_strings gave f to own */
 } sq_first;
 
-/* Sets params[i] to v in decimal (kept in num[i]). */
+/* Sets params[i] to v in decimal (kept in num[i]; i < SQ_FIRST_MAX_NUMS, else
+ * f->sql is cleared: the first statement is not known then). */
 void sq_first_ll(sq_first *f, int i, long long v);
 /* Sets params[i] to text (malloc'd: f owns it). NULL (out of memory) clears
  * f->sql: the first statement is not known then. */
 void sq_first_text(sq_first *f, int i, char *text);
+/* Sets params[0 .. n) to copies of vals (NULL stays NULL) that f owns, in one
+ * block, and nparams to n; instead of sq_first_text. 0, or -1 (out of memory,
+ * or n too many) with f->sql cleared. */
+int sq_first_strings(sq_first *f, int n, const char *const *vals);
 /* Frees what f owns (the runtime does for the firsts it asks routes for). */
 void sq_first_free(sq_first *f);
 /* The common case: sql taking one id ($1), keyed "WHAT ID" ("order 7"). */

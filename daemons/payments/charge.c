@@ -286,16 +286,16 @@ out:
 	free(id_of);
 }
 
-/* The answer prepare got for this payment (same order, row and key), once. */
+/* The answer prepare got for this payment (same order, row and key). A batch
+ * that went ahead and was rolled back runs its handlers again: they find the
+ * same answers, and the provider is not asked twice. */
 static int take_asked(payments_state *st, long long order_id, const charge_row *row, payments_answer *a)
 {
 	for (int i = 0; i < st->nasked; i++) {
-		payments_asked *x = &st->asked[i];
-		if (x->taken || x->order_id != order_id || strcmp(x->payment_id, row->id) != 0 ||
-		    strcmp(x->key, row->key) != 0)
+		const payments_asked *x = &st->asked[i];
+		if (x->order_id != order_id || strcmp(x->payment_id, row->id) != 0 || strcmp(x->key, row->key) != 0)
 			continue;
 		*a = st->answers[i];
-		x->taken = 1;
 		return 1;
 	}
 	return 0;
@@ -340,6 +340,12 @@ void payments_prepare_charges(sq_ctx *ctx, const sq_msg *msgs, int n)
 	}
 	free(text);
 	json_decref(rows);
+}
+
+void payments_charge_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f)
+{
+	(void)ctx;
+	sq_first_id(f, sql_by_order, "order", json_integer_value(json_object_get(msg->body, "order_id")));
 }
 
 sq_outcome payments_handle_charge(sq_ctx *ctx, const sq_msg *msg)

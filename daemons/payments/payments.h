@@ -119,7 +119,6 @@ typedef struct payments_asked {
 	long long order_id;
 	char payment_id[24];
 	char key[PAYMENTS_KEY_MAX];
-	int taken;
 } payments_asked;
 
 typedef struct payments_state {
@@ -170,6 +169,9 @@ int payments_settle(sq_ctx *ctx, const payments_move *m, int *ret_moved);
  * statement: the payment moves only when the event is new (*ret_fresh). */
 int payments_settle_event(sq_ctx *ctx, const payments_move *m, const char *event_id, const char *event_type,
 			  int *ret_moved, int *ret_fresh);
+/* payments_settle_event's statement and parameters as a first statement
+ * (f->sql left NULL when the move runs none). */
+void payments_settle_event_first(const payments_move *m, const char *event_id, const char *event_type, sq_first *f);
 
 /* ------------------------------------------------------------ handlers */
 
@@ -190,11 +192,16 @@ void payments_charge_ask(payments_state *st, const char *payment_id, const char 
 int payments_reconcile_one(sq_ctx *ctx, const char *payment_id);
 
 sq_outcome payments_handle_charge(sq_ctx *ctx, const sq_msg *msg);
+/* Its first statement: the order's payment row. */
+void payments_charge_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f);
 /* payment.charge's prepare hook: records the batch's attempts with one commit. */
 void payments_prepare_charges(sq_ctx *ctx, const sq_msg *msgs, int n);
 sq_outcome payments_handle_refund(sq_ctx *ctx, const sq_msg *msg);
 sq_outcome payments_handle_reconcile(sq_ctx *ctx, const sq_msg *msg);
 sq_outcome payments_handle_webhook(sq_ctx *ctx, const sq_msg *msg);
+/* Its first statement, for a webhook that passes its checks (none otherwise:
+ * the handler rejects it). */
+void payments_webhook_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f);
 
 /* the routing keys the daemon consumes, with their schemas and handlers (routes.c) */
 extern const sq_route payments_routes[];

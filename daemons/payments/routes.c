@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // routes.c -- the routing keys shopq-payments consumes (the payment.*
-// commands), each with its message's schema, check and handler; the fuzz
-// target tests/fuzz/fuzz_messages.c reads them too.
+// commands), each with its message's schema, check and handler (and, for
+// charges and webhooks, its first statement); the fuzz target
+// tests/fuzz/fuzz_messages.c reads them too.
 #include <stdio.h>
 
 #include "payments.h"
@@ -47,9 +48,10 @@ static const sq_field webhook_fields[] = {
 };
 
 const sq_route payments_routes[] = {
-	{ "payment.charge", 0, charge_fields, check_currency, payments_handle_charge, payments_prepare_charges, NULL },
+	{ "payment.charge", 0, charge_fields, check_currency, payments_handle_charge, payments_prepare_charges,
+	  payments_charge_first },
 	{ "payment.refund", 0, refund_fields, NULL, payments_handle_refund, NULL, NULL },
 	{ "payment.reconcile", 0, reconcile_fields, NULL, payments_handle_reconcile, NULL, NULL },
-	{ "payment.webhook", 0, webhook_fields, NULL, payments_handle_webhook, NULL, NULL },
+	{ "payment.webhook", 0, webhook_fields, NULL, payments_handle_webhook, NULL, payments_webhook_first },
 	{ NULL, 0, NULL, NULL, NULL, NULL, NULL },
 };

@@ -103,33 +103,52 @@ static int emit_for_row(sq_ctx *ctx, const payments_move *m, PGresult *r, int i)
 	return 0;
 }
 
+/* The parameters of settle_sql (9) or settle_event_sql (11, with the event's
+ * id and type), in storage of their own. */
+typedef struct settle_args {
+	char oid[24], line[512];
+	const char *p[11];
+	int n;
+} settle_args;
+
+/* Fills a for the move; 0, or -1 when its target has no state to come from
+ * (nothing to run). */
+static int settle_args_fill(settle_args *a, const payments_move *m, const char *event_id, const char *event_type)
+{
+	const char *from = from_states(m->to);
+
+	if (!from)
+		return -1;
+	snprintf(a->oid, sizeof a->oid, "%lld", m->order_id);
+	snprintf(a->line, sizeof a->line, "status -> %s by %s%s%s", m->to, m->via, m->code && *m->code ? ": " : "",
+		 m->code && *m->code ? m->code : "");
+	a->p[0] = m->to;
+	a->p[1] = m->payment_id;
+	a->p[2] = m->reference_id && *m->reference_id ? m->reference_id : NULL;
+	a->p[3] = m->order_id > 0 ? a->oid : NULL;
+	a->p[4] = m->code && *m->code ? m->code : NULL;
+	a->p[5] = m->message && *m->message ? m->message : NULL;
+	a->p[6] = m->refund_id && *m->refund_id ? m->refund_id : NULL;
+	a->p[7] = from;
+	a->p[8] = a->line;
+	a->p[9] = event_id;
+	a->p[10] = event_type;
+	a->n = event_id ? 11 : 9;
+	return 0;
+}
+
 /* Runs sql (settle_sql, or settle_event_sql with the event's id and type) and
  * emits for each row moved; *ret_fresh (when asked) tells a new event. */
 static int settle_with(sq_ctx *ctx, const payments_move *m, const char *sql, const char *event_id,
 		       const char *event_type, int *ret_moved, int *ret_fresh)
 {
-	char oid[24], line[512];
-	const char *from = from_states(m->to);
+	settle_args a;
 	PGresult *r;
 
 	*ret_moved = 0;
-	if (!from)
+	if (settle_args_fill(&a, m, event_id, event_type))
 		return 0;
-	snprintf(oid, sizeof oid, "%lld", m->order_id);
-	snprintf(line, sizeof line, "status -> %s by %s%s%s", m->to, m->via, m->code && *m->code ? ": " : "",
-		 m->code && *m->code ? m->code : "");
-	const char *p[] = { m->to,
-			    m->payment_id,
-			    m->reference_id && *m->reference_id ? m->reference_id : NULL,
-			    m->order_id > 0 ? oid : NULL,
-			    m->code && *m->code ? m->code : NULL,
-			    m->message && *m->message ? m->message : NULL,
-			    m->refund_id && *m->refund_id ? m->refund_id : NULL,
-			    from,
-			    line,
-			    event_id,
-			    event_type };
-	if (!(r = sq_query(ctx, sql, event_id ? 11 : 9, p)))
+	if (!(r = sq_query(ctx, sql, a.n, a.p)))
 		return -1;
 	for (int i = 0; i < PQntuples(r); i++) {
 		if (event_id && i == 0)
@@ -161,4 +180,14 @@ int payments_settle_event(sq_ctx *ctx, const payments_move *m, const char *event
 {
 	*ret_fresh = 0;
 	return settle_with(ctx, m, settle_event_sql, event_id, event_type, ret_moved, ret_fresh);
+}
+
+void payments_settle_event_first(const payments_move *m, const char *event_id, const char *event_type, sq_first *f)
+{
+	settle_args a;
+
+	if (settle_args_fill(&a, m, event_id, event_type))
+		return; /* nothing to run: not known ahead */
+	f->sql = settle_event_sql;
+	sq_first_strings(f, a.n, a.p);
 }
