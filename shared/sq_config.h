@@ -10,7 +10,7 @@
 #include "sq_retry.h"
 
 #define SQ_DEFAULT_CONFIG "/etc/shopq/shopq.conf"
-#define SQ_STREAM_LINGER_US 2000 /* runtime.stream_linger_us by default */
+#define SQ_STREAM_LINGER_US 5000 /* runtime.stream_linger_us by default */
 
 typedef struct sq_config {
 	char *path;

@@ -67,6 +67,7 @@ static void test_defaults_and_secrets(void **state)
 	assert_int_equal(sq_config_load(&c, path, &e), 0);
 	assert_string_equal(c.api_key, "sk_test_secret");
 	assert_int_equal(c.amqp_prefetch, 50);
+	assert_int_equal(c.stream_linger_us, 5000); /* the README's default */
 	assert_string_equal(c.amqp_queue_type, "quorum");
 	assert_int_equal(c.retry.ntiers, 5);
 	assert_string_equal(sq_config_conninfo(&c, "orders"), "user=o");
