@@ -80,9 +80,16 @@ void sq_first_id(sq_first *f, const char *sql, const char *what, long long id)
 	snprintf(f->key, sizeof f->key, "%s %lld", what, id);
 }
 
-PGresult *sq_query_first(sq_ctx *ctx, const sq_first *f)
+PGresult *sq_query_first(sq_ctx *ctx, sq_first *f)
 {
-	return sq_query(ctx, f->sql, f->nparams, f->params);
+	PGresult *r = NULL;
+
+	if (f->sql)
+		r = sq_query(ctx, f->sql, f->nparams, f->params);
+	else
+		snprintf(ctx->reason, sizeof ctx->reason, "out of memory");
+	sq_first_free(f);
+	return r;
 }
 
 static int by_key(const void *a, const void *b, void *arg)

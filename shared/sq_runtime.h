@@ -49,12 +49,15 @@ void sq_first_text(sq_first *f, int i, char *text);
  * block, and nparams to n; instead of sq_first_text. 0, or -1 (out of memory,
  * or n too many) with f->sql cleared. */
 int sq_first_strings(sq_first *f, int n, const char *const *vals);
-/* Frees what f owns (the runtime does for the firsts it asks routes for). */
+/* Frees what f owns (sq_query_first does, and the runtime for the firsts it
+ * asks routes for). */
 void sq_first_free(sq_first *f);
 /* The common case: sql taking one id ($1), keyed "WHAT ID" ("order 7"). */
 void sq_first_id(sq_first *f, const char *sql, const char *what, long long id);
-/* The handler's side: runs f's statement (sq_query). */
-PGresult *sq_query_first(sq_ctx *ctx, const sq_first *f);
+/* The handler's side: runs f's statement (sq_query), then frees what f owns.
+ * NULL with the reason kept in ctx as sq_query, also when f's statement could
+ * not be built (out of memory). */
+PGresult *sq_query_first(sq_ctx *ctx, sq_first *f);
 
 typedef struct sq_route {
 	const char *routing_key;

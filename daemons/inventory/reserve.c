@@ -148,10 +148,8 @@ sq_outcome inventory_handle_reserve(sq_ctx *ctx, const sq_msg *msg)
 
 	snprintf(s_order, sizeof s_order, "%lld", inventory_field_ll(msg->body, "order_id"));
 	inventory_reserve_first(ctx, msg, &f);
-	r = f.sql ? sq_query_first(ctx, &f) : NULL;
-	sq_first_free(&f);
-	if (!r) /* a deadlock or serialization failure too: tried again later */
-		return f.sql ? sq_ctx_fail(ctx) : sq_retry(ctx, "out of memory");
+	if (!(r = sq_query_first(ctx, &f))) /* a deadlock or serialization failure too: tried again later */
+		return sq_ctx_fail(ctx);
 	if (PQntuples(r) == 0) {
 		PQclear(r);
 		return reply_again(ctx, msg, s_order);

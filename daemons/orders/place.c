@@ -286,10 +286,8 @@ sq_outcome orders_handle_place(sq_ctx *ctx, const sq_msg *msg)
 		snprintf(pl.s_cart, sizeof pl.s_cart, "%lld", orders_field_ll(b, "cart_id"));
 
 	orders_place_first(ctx, msg, &f);
-	r = f.sql ? sq_query_first(ctx, &f) : NULL;
-	sq_first_free(&f);
-	if (!r)
-		return f.sql ? sq_ctx_fail(ctx) : sq_retry(ctx, "out of memory");
+	if (!(r = sq_query_first(ctx, &f)))
+		return sq_ctx_fail(ctx);
 	if (PQntuples(r) == 0) {
 		PQclear(r);
 		sq_log_info("order.place for checkout %s: the order exists already, nothing to do", pl.checkout_id);
