@@ -132,7 +132,7 @@ demo: deps
 	@scripts/demo
 
 # the integration tests whose daemons run under valgrind (memory errors and leaks fail them)
-VALGRIND_TESTS ?= t_runtime_dedup t_runtime_ahead t_notify_batch t_runtime_malformed t_runtime_unrouted t_runtime_retry t_runtime_sigterm t_pay_cards t_pay_webhook_auth t_notify_event t_saga_happy t_saga_compensation
+VALGRIND_TESTS ?= t_runtime_dedup t_runtime_collect_break t_runtime_ahead t_notify_batch t_runtime_malformed t_runtime_unrouted t_runtime_retry t_runtime_sigterm t_pay_cards t_pay_webhook_auth t_notify_event t_saga_happy t_saga_compensation
 check-valgrind: devenv-up
 	@SHOPQ_VALGRIND=1 tests/integration/run $(addprefix tests/integration/,$(addsuffix .sh,$(VALGRIND_TESTS)))
 

@@ -2,7 +2,7 @@
 // sq_ctx.c -- the handlers' API: their statements (the first of a message
 // carrying its savepoint and, for the first of a batch, the transaction's
 // opening), the messages they emit (kept in memory, written to the outbox at
-// commit), their outcomes, undo, and the test builds' crash points.
+// commit), their outcomes and undo.
 #include "sq_rt.h"
 
 #include <stdarg.h>
@@ -222,15 +222,3 @@ static int ctx_exec(sq_ctx *ctx, const char *sql)
 int sq_ctx_begin(sq_ctx *ctx) { return ctx_exec(ctx, "BEGIN"); }
 int sq_ctx_commit(sq_ctx *ctx) { return ctx_exec(ctx, "COMMIT"); }
 void sq_ctx_rollback(sq_ctx *ctx) { (void)ctx_exec(ctx, "ROLLBACK"); }
-
-#ifdef SQ_TEST_HOOKS
-void sq_crash_point(const char *name)
-{
-	const char *at = getenv("SHOPQ_CRASH_AT");
-	if (at && strcmp(at, name) == 0) {
-		sq_log_release(1);
-		sq_log_warn("crash point %s reached: aborting (test build)", name);
-		abort();
-	}
-}
-#endif

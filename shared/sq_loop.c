@@ -216,6 +216,11 @@ static int collect(rt *r, item *items, int max, int wait_ms, sq_err *err)
 		if ((got = sq_amqp_next_us(r->cons, wait, &items[n].env, err)) != 1)
 			break;
 		n++;
+		/* test builds: the connection taken as broken after a batch's first two fresh deliveries */
+		if (n == 2 && !items[0].env.redelivered && !items[1].env.redelivered && sq_fault_point("collect-break")) {
+			got = sq_err_set(err, "fault collect-break: the connection taken as broken mid-collect (test build)");
+			break;
+		}
 	}
 	return got < 0 ? -(n + 1) : n; /* broken after n: handle none, reconnect */
 }

@@ -148,11 +148,16 @@ int sq_ctx_commit(sq_ctx *ctx);
 void sq_ctx_rollback(sq_ctx *ctx);
 const char *sq_ctx_reason(sq_ctx *ctx);
 
-/* Test builds (-DSQ_TEST_HOOKS) abort here when $SHOPQ_CRASH_AT names the point. */
+/* Test builds (-DSQ_TEST_HOOKS) abort here when $SHOPQ_CRASH_AT names the point.
+ * sq_fault_point answers 1 when $SHOPQ_FAULT_AT names the point, the 2nd, 4th, ...
+ * time it is reached, $SHOPQ_FAULT_TIMES times in all (1 unless set); the
+ * caller then acts as if the fault happened. Other builds: no-ops, 0. */
 #ifdef SQ_TEST_HOOKS
 void sq_crash_point(const char *name);
+int sq_fault_point(const char *name);
 #else
 #define sq_crash_point(name) ((void)0)
+#define sq_fault_point(name) 0
 #endif
 
 #endif
