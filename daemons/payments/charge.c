@@ -12,9 +12,7 @@
 #include "sq_log.h"
 
 /* The payment of an order, with its token's value. */
-static const char sql_by_order[] =
-	"SELECT p.id, p.status, p.idempotency_key, (p.amount * 100)::bigint, p.currency, t.value"
-	" FROM payments.payment p LEFT JOIN payments.tokens t ON t.id = p.token_id WHERE p.order_id = $1";
+static const char sql_by_order[] = PAYMENTS_CHARGE_ROW_SQL "$1";
 
 typedef struct charge_row {
 	char id[24];
@@ -40,49 +38,49 @@ static int fill_row(PGresult *r, charge_row *row)
 	return 1;
 }
 
-/* As the message's transaction sees it (committed rows and its own changes;
- * a plain read never waits). 1 found, 0 none, -1 database error. */
-static int load_row(sq_ctx *ctx, const char *order, charge_row *row)
+/* The move a charge answer asks for into m; 0 when it asks for none (no
+ * answer, or a passing failure: ask again later). Logs nothing: a first
+ * statement is built with it. */
+static int charge_move(const char *payment_id, const payments_answer *a, const char *via, payments_move *m)
 {
-	const char *p[] = { order };
-	PGresult *r = sq_query(ctx, sql_by_order, 1, p);
-	int found;
+	*m = (payments_move){ .payment_id = payment_id, .via = via, .refund_amount = -1 };
+	switch (a->kind) {
+	case PAYMENTS_ANS_NONE:
+	case PAYMENTS_ANS_RETRY:
+		return 0;
+	case PAYMENTS_ANS_DECLINED:
+	case PAYMENTS_ANS_REFUSED:
+		m->to = "failed";
+		m->reference_id = a->intent_id;
+		m->code = a->code;
+		m->message = a->message;
+		break;
+	case PAYMENTS_ANS_OK:
+		/* a status we do not know: recorded, settled later by webhook or reconcile */
+		m->to = payments_intent_target(a->status) ? payments_intent_target(a->status) : "processing";
+		m->reference_id = a->id;
+		m->code = strcmp(m->to, "failed") == 0 ? (a->code[0] ? a->code : "payment_failed") : a->status;
+		m->message = a->message;
+		break;
+	}
+	return 1;
+}
 
-	if (!r)
-		return -1;
-	found = fill_row(r, row);
-	PQclear(r);
-	return found;
+static void warn_unknown_status(const char *payment_id, const payments_answer *a)
+{
+	if (a->kind == PAYMENTS_ANS_OK && !payments_intent_target(a->status))
+		sq_log_warn("payment %s: intent %s has status \"%s\": left to webhooks and reconcile", payment_id, a->id,
+			    a->status);
 }
 
 int payments_apply_charge_answer(sq_ctx *ctx, const char *payment_id, const payments_answer *a, const char *via)
 {
-	payments_move m = { .payment_id = payment_id, .via = via, .refund_amount = -1 };
+	payments_move m;
 	int moved;
 
-	switch (a->kind) {
-	case PAYMENTS_ANS_NONE:
-	case PAYMENTS_ANS_RETRY:
+	if (!charge_move(payment_id, a, via, &m))
 		return 1;
-	case PAYMENTS_ANS_DECLINED:
-	case PAYMENTS_ANS_REFUSED:
-		m.to = "failed";
-		m.reference_id = a->intent_id;
-		m.code = a->code;
-		m.message = a->message;
-		break;
-	case PAYMENTS_ANS_OK:
-		m.to = payments_intent_target(a->status);
-		m.reference_id = a->id;
-		if (!m.to) { /* a status we do not know: recorded, settled later by webhook or reconcile */
-			sq_log_warn("payment %s: intent %s has status \"%s\": left to webhooks and reconcile", payment_id,
-				    a->id, a->status);
-			m.to = "processing";
-		}
-		m.code = strcmp(m.to, "failed") == 0 ? (a->code[0] ? a->code : "payment_failed") : a->status;
-		m.message = a->message;
-		break;
-	}
+	warn_unknown_status(payment_id, a);
 	return payments_settle(ctx, &m, &moved);
 }
 
@@ -342,10 +340,32 @@ void payments_prepare_charges(sq_ctx *ctx, const sq_msg *msgs, int n)
 	json_decref(rows);
 }
 
+/* The charge's first statement into f: the order's payment row (sql_by_order)
+ * or, when the batch's prepare got an answer for the order that moves its
+ * payment, the row with that move (payments_settle_charge_first: made only
+ * when the handler would apply that answer; *ret_settles = 1, the move in m). */
+static void charge_first(payments_state *st, long long order_id, sq_first *f, payments_move *m, int *ret_settles)
+{
+	*ret_settles = 0;
+	for (int i = 0; i < st->nasked; i++) {
+		if (st->asked[i].order_id != order_id || !charge_move(st->asked[i].payment_id, &st->answers[i], "charge answer", m))
+			continue;
+		payments_settle_charge_first(m, order_id, st->asked[i].key, f);
+		if (f->sql) {
+			snprintf(f->key, sizeof f->key, "order %lld", order_id);
+			*ret_settles = 1;
+			return;
+		}
+	}
+	sq_first_id(f, sql_by_order, "order", order_id);
+}
+
 void payments_charge_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f)
 {
-	(void)ctx;
-	sq_first_id(f, sql_by_order, "order", json_integer_value(json_object_get(msg->body, "order_id")));
+	payments_move m;
+	int settles;
+
+	charge_first(sq_ctx_state(ctx), json_integer_value(json_object_get(msg->body, "order_id")), f, &m, &settles);
 }
 
 sq_outcome payments_handle_charge(sq_ctx *ctx, const sq_msg *msg)
@@ -355,13 +375,19 @@ sq_outcome payments_handle_charge(sq_ctx *ctx, const sq_msg *msg)
 	char order[24], what[64];
 	charge_row row = { 0 };
 	payments_answer a;
+	payments_move m;
+	sq_first f = { 0 };
 	sq_outcome out = SQ_OK;
-	int rc;
+	PGresult *r;
+	int rc, settles, asked, moved;
 
 	snprintf(order, sizeof order, "%lld", order_id);
-	rc = load_row(ctx, order, &row);
-	if (rc < 0)
+	charge_first(st, order_id, &f, &m, &settles);
+	/* as the message's transaction sees it (committed rows and its own changes) */
+	if (!(r = sq_query_first(ctx, &f)))
 		return sq_ctx_fail(ctx);
+	rc = fill_row(r, &row);
+	settles = settles && rc == 1; /* a row recorded below was not there to move */
 	if (rc == 0 && record_attempt(ctx, st, msg, order, &row, &out) <= 0)
 		goto done;
 	if (strcmp(row.status, "unknown") != 0 && strcmp(row.status, "pending") != 0) {
@@ -375,7 +401,16 @@ sq_outcome payments_handle_charge(sq_ctx *ctx, const sq_msg *msg)
 		goto done;
 	}
 	snprintf(what, sizeof what, "charge (delivery attempt %d)", msg->attempt);
-	if (!take_asked(st, order_id, &row, &a)) /* not asked with the batch: asked now */
+	asked = take_asked(st, order_id, &row, &a);
+	if (asked && settles) {
+		/* the first statement applied the answer: this payment, unknown or pending, with its token */
+		sq_crash_point("after_provider_answer");
+		warn_unknown_status(row.id, &a);
+		if (payments_settled(ctx, &m, r, 6, &moved))
+			out = sq_ctx_fail(ctx);
+		goto done;
+	}
+	if (!asked) /* not asked with the batch: asked now */
 		payments_charge_ask(st, row.id, row.key, row.amount, row.currency, row.token, order_id, what, &a);
 	sq_crash_point("after_provider_answer");
 	rc = payments_apply_charge_answer(ctx, row.id, &a, "charge answer");
@@ -384,6 +419,7 @@ sq_outcome payments_handle_charge(sq_ctx *ctx, const sq_msg *msg)
 	else if (rc > 0)
 		out = sq_retry(ctx, "order %s: charge: %s", order, a.reason);
 done:
+	PQclear(r);
 	free(row.token);
 	return out;
 }

@@ -172,6 +172,21 @@ int payments_settle_event(sq_ctx *ctx, const payments_move *m, const char *event
 /* payments_settle_event's statement and parameters as a first statement
  * (f->sql left NULL when the move runs none). */
 void payments_settle_event_first(const payments_move *m, const char *event_id, const char *event_type, sq_first *f);
+/* A charge's payment as its transaction sees it, with its token's value (the
+ * order's id as the statement's last parameter, appended). */
+#define PAYMENTS_CHARGE_ROW_SQL                                                                            \
+	"SELECT p.id, p.status, p.idempotency_key, (p.amount * 100)::bigint, p.currency, t.value"             \
+	" FROM payments.payment p LEFT JOIN payments.tokens t ON t.id = p.token_id WHERE p.order_id = "
+/* A charge answer's move as the charge's first statement: the order's payment
+ * (PAYMENTS_CHARGE_ROW_SQL's columns, no row when there is none) and, in
+ * columns 6 on (NULL when nothing moved), the move as payments_settle makes
+ * it, made only when the payment is m->payment_id with idempotency key key,
+ * still unknown or pending, with its token: when its handler would apply the
+ * answer (f->sql left NULL when the move runs none). */
+void payments_settle_charge_first(const payments_move *m, long long order_id, const char *key, sq_first *f);
+/* What payments_settle does once its statement ran, for the rows r moved (settle's
+ * columns from col on, NULL when nothing moved): logs, emits. -1 on an error. */
+int payments_settled(sq_ctx *ctx, const payments_move *m, PGresult *r, int col, int *ret_moved);
 
 /* ------------------------------------------------------------ handlers */
 
@@ -192,7 +207,8 @@ void payments_charge_ask(payments_state *st, const char *payment_id, const char 
 int payments_reconcile_one(sq_ctx *ctx, const char *payment_id);
 
 sq_outcome payments_handle_charge(sq_ctx *ctx, const sq_msg *msg);
-/* Its first statement: the order's payment row. */
+/* Its first statement: the order's payment row, with the settle of the answer
+ * the batch's prepare got for it, if any. */
 void payments_charge_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f);
 /* payment.charge's prepare hook: records the batch's attempts with one commit. */
 void payments_prepare_charges(sq_ctx *ctx, const sq_msg *msgs, int n);

@@ -45,6 +45,15 @@ static const char settle_sql[] = "WITH moved AS (" SETTLE_UPDATE("") SETTLE_LOGG
 /* A webhook's: its event ($10 id, $11 type) recorded first, the payment moved
  * only when the event is new; the moved rows, or one row of NULLs, each with
  * whether the event was new (last column). */
+/* A charge's: the payment read, and moved ($10 its idempotency key, $11 its
+ * order) only when the handler would apply the answer (see payments.h); the
+ * row read, with the moved columns or NULLs. */
+static const char settle_charge_sql[] =
+	"WITH cur AS (" PAYMENTS_CHARGE_ROW_SQL "$11::bigint"
+	"), moved AS (" SETTLE_UPDATE("EXISTS (SELECT 1 FROM cur WHERE cur.id = $2::bigint AND cur.idempotency_key = $10"
+				     " AND cur.status IN ('unknown', 'pending') AND cur.value IS NOT NULL) AND ")
+	SETTLE_LOGGED "SELECT cur.*, moved.* FROM cur LEFT JOIN moved ON true";
+
 static const char settle_event_sql[] =
 	"WITH ev AS ("
 	"  INSERT INTO payments.webhook_events (event_id, type) VALUES ($10, $11) ON CONFLICT DO NOTHING RETURNING 1"
@@ -61,12 +70,13 @@ static json_t *str_or_null(const char *s)
 	return s && *s ? json_string(s) : json_null();
 }
 
-static int emit_for_row(sq_ctx *ctx, const payments_move *m, PGresult *r, int i)
+/* The event (and refund) for row i of r, settle's RETURNING in columns c on. */
+static int emit_for_row(sq_ctx *ctx, const payments_move *m, PGresult *r, int i, int c)
 {
 	char now[32];
-	long long order_id = strtoll(PQgetvalue(r, i, 1), NULL, 10);
-	long long amount = strtoll(PQgetvalue(r, i, 3), NULL, 10);
-	const char *refund_id = PQgetisnull(r, i, 6) ? NULL : PQgetvalue(r, i, 6);
+	long long order_id = strtoll(PQgetvalue(r, i, c + 1), NULL, 10);
+	long long amount = strtoll(PQgetvalue(r, i, c + 3), NULL, 10);
+	const char *refund_id = PQgetisnull(r, i, c + 6) ? NULL : PQgetvalue(r, i, c + 6);
 	json_t *ev = NULL;
 	const char *key = NULL;
 
@@ -74,21 +84,21 @@ static int emit_for_row(sq_ctx *ctx, const payments_move *m, PGresult *r, int i)
 	if (strcmp(m->to, "succeeded") == 0) {
 		key = "payment.succeeded";
 		ev = json_pack("{s:I, s:o, s:I, s:s, s:o, s:s}", "order_id", (json_int_t)order_id, "user_id",
-			       ll_or_null(r, i, 2), "amount", (json_int_t)amount, "currency", PQgetvalue(r, i, 4),
-			       "payment_intent", str_or_null(PQgetisnull(r, i, 5) ? NULL : PQgetvalue(r, i, 5)),
+			       ll_or_null(r, i, c + 2), "amount", (json_int_t)amount, "currency", PQgetvalue(r, i, c + 4),
+			       "payment_intent", str_or_null(PQgetisnull(r, i, c + 5) ? NULL : PQgetvalue(r, i, c + 5)),
 			       "occurred_at", now);
 	} else if (strcmp(m->to, "failed") == 0) {
 		key = "payment.failed";
 		ev = json_pack("{s:I, s:o, s:s, s:s, s:s}", "order_id", (json_int_t)order_id, "user_id",
-			       ll_or_null(r, i, 2), "code", m->code && *m->code ? m->code : "payment_failed",
+			       ll_or_null(r, i, c + 2), "code", m->code && *m->code ? m->code : "payment_failed",
 			       "message", m->message && *m->message ? m->message : "The payment failed.",
 			       "occurred_at", now);
 	} else if (strcmp(m->to, "refunded") == 0) {
 		key = "payment.refunded";
 		ev = json_pack("{s:I, s:o, s:I, s:s, s:o, s:s}", "order_id", (json_int_t)order_id, "user_id",
-			       ll_or_null(r, i, 2), "amount",
+			       ll_or_null(r, i, c + 2), "amount",
 			       (json_int_t)(m->refund_amount >= 0 ? m->refund_amount : amount), "currency",
-			       PQgetvalue(r, i, 4), "refund_id", str_or_null(refund_id), "occurred_at", now);
+			       PQgetvalue(r, i, c + 4), "refund_id", str_or_null(refund_id), "occurred_at", now);
 	}
 	if (key && sq_emit_event(ctx, key, ev))
 		return -1;
@@ -137,6 +147,21 @@ static int settle_args_fill(settle_args *a, const payments_move *m, const char *
 	return 0;
 }
 
+int payments_settled(sq_ctx *ctx, const payments_move *m, PGresult *r, int col, int *ret_moved)
+{
+	*ret_moved = 0;
+	for (int i = 0; i < PQntuples(r); i++) {
+		if (PQgetisnull(r, i, col))
+			continue; /* the row of NULLs: nothing moved */
+		sq_log_info("order %s: payment %s -> %s (%s)", PQgetvalue(r, i, col + 1), PQgetvalue(r, i, col), m->to,
+			    m->via);
+		if (emit_for_row(ctx, m, r, i, col))
+			return -1;
+		*ret_moved = 1;
+	}
+	return 0;
+}
+
 /* Runs sql (settle_sql, or settle_event_sql with the event's id and type) and
  * emits for each row moved; *ret_fresh (when asked) tells a new event. */
 static int settle_with(sq_ctx *ctx, const payments_move *m, const char *sql, const char *event_id,
@@ -144,28 +169,18 @@ static int settle_with(sq_ctx *ctx, const payments_move *m, const char *sql, con
 {
 	settle_args a;
 	PGresult *r;
+	int rc;
 
 	*ret_moved = 0;
 	if (settle_args_fill(&a, m, event_id, event_type))
 		return 0;
 	if (!(r = sq_query(ctx, sql, a.n, a.p)))
 		return -1;
-	for (int i = 0; i < PQntuples(r); i++) {
-		if (event_id && i == 0)
-			*ret_fresh = atoi(PQgetvalue(r, 0, 7)) > 0;
-		if (PQgetisnull(r, i, 0))
-			continue; /* the row of NULLs: nothing moved */
-		sq_log_info("order %s: payment %s -> %s (%s)", PQgetvalue(r, i, 1), PQgetvalue(r, i, 0), m->to,
-			    m->via);
-		if (emit_for_row(ctx, m, r, i))
-			goto fail;
-		*ret_moved = 1;
-	}
+	if (event_id && PQntuples(r) > 0)
+		*ret_fresh = atoi(PQgetvalue(r, 0, 7)) > 0;
+	rc = payments_settled(ctx, m, r, 0, ret_moved);
 	PQclear(r);
-	return 0;
-fail:
-	PQclear(r);
-	return -1;
+	return rc;
 }
 
 int payments_settle(sq_ctx *ctx, const payments_move *m, int *ret_moved)
@@ -190,4 +205,18 @@ void payments_settle_event_first(const payments_move *m, const char *event_id, c
 		return; /* nothing to run: not known ahead */
 	f->sql = settle_event_sql;
 	sq_first_strings(f, a.n, a.p);
+}
+
+void payments_settle_charge_first(const payments_move *m, long long order_id, const char *key, sq_first *f)
+{
+	settle_args a;
+	char oid[24];
+
+	if (settle_args_fill(&a, m, NULL, NULL))
+		return; /* nothing to run: not known ahead */
+	snprintf(oid, sizeof oid, "%lld", order_id);
+	a.p[9] = key;
+	a.p[10] = oid;
+	f->sql = settle_charge_sql;
+	sq_first_strings(f, 11, a.p);
 }

@@ -5,7 +5,10 @@
 # first attempt): the attempt is rolled back and the batch runs again one
 # message at a time, with the answers the batch already had: the provider is
 # not asked twice, each order is charged once, gets one payment.succeeded, and
-# its charge line in payment_logs once per delivery attempt.
+# its charge line in payment_logs once per delivery attempt. A charge answer
+# the batch's prepare got is applied in the charge's first statement, with its
+# row read: PostgreSQL's log (log_statement for payments' role, for this test)
+# shows no statement of its own settling a charge.
 source "$(dirname "$0")/pay_lib.sh"
 N=20
 pay_reset
@@ -20,6 +23,10 @@ for o in $(seq "$first" "$last"); do
   k=1; [ "$o" = "$flaky" ] && k=4
   charge "$o" 7 "$k" 1500
 done
+PGLOG=$ROOT/.run/log/postgres.log
+psqlq "ALTER ROLE shopq_payments SET log_statement = 'all'"
+trap 'rc=$?; psqlq "ALTER ROLE shopq_payments RESET log_statement" >/dev/null 2>&1 || true; (exit $rc); cleanup' EXIT
+log_from=$(stat -c %s "$PGLOG")
 start_payments payments "$TMP/p.conf"
 in_range="order_id BETWEEN $first AND $last"
 wait_for 40 "[ \"\$(psqlq \"SELECT count(*) FROM payments.payment WHERE $in_range AND status = 'succeeded'\")\" -eq $N ]" "all $N payments to succeed"
@@ -39,3 +46,8 @@ done
 echo "ok: the provider was asked once per order on the first delivery"
 assert_eq "$(lines "$flaky" 2)" 1 "the flaky card's 500 was retried on the second delivery"
 assert_eq "$(queue_depth $PQ.dead)" 0 "nothing dead-lettered"
+statements() { tail -c +"$((log_from + 1))" "$PGLOG" | grep -c -- "$1" || true; }
+settled_first=$(statements ': WITH cur AS (SELECT p.id, p.status')
+[ "$settled_first" -ge "$N" ] || { echo "FAILED: $settled_first charges settled in their first statement, want >= $N" >&2; exit 1; }
+echo "ok: $settled_first charge answers applied in the charges' first statements"
+assert_eq "$(statements ': WITH moved AS (UPDATE payments.payment')" 0 "no charge answer settled in a statement of its own"
