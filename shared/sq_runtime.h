@@ -27,7 +27,8 @@ typedef struct sq_msg {
 typedef sq_outcome (*sq_handler_fn)(sq_ctx *ctx, const sq_msg *msg);
 
 /* The statement a handler always sends first, decided by its message alone
- * (see sq_route.first). params point into the message's body or into num. */
+ * and what its route's prepare hook kept for the batch (see sq_route.first).
+ * params point into the message's body, into num, or into what f owns. */
 #define SQ_FIRST_MAX_PARAMS 12
 #define SQ_FIRST_MAX_NUMS 6 /* parameters set by sq_first_ll: params[0 .. 6) */
 typedef struct sq_first {
@@ -73,7 +74,8 @@ typedef struct sq_route {
 	 * nothing, and the handlers must not count on it */
 	void (*prepare)(sq_ctx *ctx, const sq_msg *msgs, int n);
 	/* optional: fills in the statement the handler always sends first (it
-	 * must call this too, and send that through sq_query_first), for a
+	 * must call this too, and send that through sq_query_first; called after
+	 * the batch's prepare hooks, it may use what they kept), for a
 	 * handler whose effects are all in the transaction (no provider, no
 	 * Redis). When every message of a batch has one, with distinct keys, all
 	 * those statements go with the transaction's opening in one round trip,
