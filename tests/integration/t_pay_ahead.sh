@@ -25,7 +25,8 @@ for o in $(seq "$first" "$last"); do
 done
 PGLOG=$ROOT/.run/log/postgres.log
 psqlq "ALTER ROLE shopq_payments SET log_statement = 'all'"
-trap 'rc=$?; psqlq "ALTER ROLE shopq_payments RESET log_statement" >/dev/null 2>&1 || true; (exit $rc); cleanup' EXIT
+# (set +e: under errexit, "(exit $rc)" with a failure would end the trap before cleanup stops the daemons)
+trap 'rc=$?; set +e; psqlq "ALTER ROLE shopq_payments RESET log_statement" >/dev/null 2>&1; (exit $rc); cleanup' EXIT
 log_from=$(stat -c %s "$PGLOG")
 start_payments payments "$TMP/p.conf"
 in_range="order_id BETWEEN $first AND $last"
