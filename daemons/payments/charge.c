@@ -56,8 +56,9 @@ static int charge_move(const char *payment_id, const payments_answer *a, const c
 		m->message = a->message;
 		break;
 	case PAYMENTS_ANS_OK:
-		/* a status we do not know: recorded, settled later by webhook or reconcile */
-		m->to = payments_intent_target(a->status) ? payments_intent_target(a->status) : "processing";
+		m->to = payments_intent_target(a->status);
+		if (!m->to) /* a status we do not know: recorded, settled later by webhook or reconcile */
+			m->to = "processing";
 		m->reference_id = a->id;
 		m->code = strcmp(m->to, "failed") == 0 ? (a->code[0] ? a->code : "payment_failed") : a->status;
 		m->message = a->message;
@@ -346,10 +347,12 @@ void payments_prepare_charges(sq_ctx *ctx, const sq_msg *msgs, int n)
  * when the handler would apply that answer; *ret_settles = 1, the move in m). */
 static void charge_first(payments_state *st, long long order_id, sq_first *f, payments_move *m, int *ret_settles)
 {
+	int i = 0;
+
 	*ret_settles = 0;
-	for (int i = 0; i < st->nasked; i++) {
-		if (st->asked[i].order_id != order_id || !charge_move(st->asked[i].payment_id, &st->answers[i], "charge answer", m))
-			continue;
+	while (i < st->nasked && st->asked[i].order_id != order_id)
+		i++;
+	if (i < st->nasked && charge_move(st->asked[i].payment_id, &st->answers[i], "charge answer", m)) {
 		payments_settle_charge_first(m, order_id, st->asked[i].key, f);
 		if (f->sql) {
 			snprintf(f->key, sizeof f->key, "order %lld", order_id);

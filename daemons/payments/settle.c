@@ -42,9 +42,6 @@ static const char *from_states(const char *to)
 
 static const char settle_sql[] = "WITH moved AS (" SETTLE_UPDATE("") SETTLE_LOGGED "SELECT * FROM moved";
 
-/* A webhook's: its event ($10 id, $11 type) recorded first, the payment moved
- * only when the event is new; the moved rows, or one row of NULLs, each with
- * whether the event was new (last column). */
 /* A charge's: the payment read, and moved ($10 its idempotency key, $11 its
  * order) only when the handler would apply the answer (see payments.h); the
  * row read, with the moved columns or NULLs. */
@@ -54,6 +51,9 @@ static const char settle_charge_sql[] =
 				     " AND cur.status IN ('unknown', 'pending') AND cur.value IS NOT NULL) AND ")
 	SETTLE_LOGGED "SELECT cur.*, moved.* FROM cur LEFT JOIN moved ON true";
 
+/* A webhook's: its event ($10 id, $11 type) recorded first, the payment moved
+ * only when the event is new; the moved rows, or one row of NULLs, each with
+ * whether the event was new (last column). */
 static const char settle_event_sql[] =
 	"WITH ev AS ("
 	"  INSERT INTO payments.webhook_events (event_id, type) VALUES ($10, $11) ON CONFLICT DO NOTHING RETURNING 1"
