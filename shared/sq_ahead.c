@@ -118,7 +118,9 @@ static int eligible(rt *r, item *items, int n)
 		sq_msg msg = { r->d->queue, it->routing_key, it->message_id, it->body, it->attempt };
 		sq_first_free(f);
 		memset(f, 0, sizeof *f);
+		r->in_hand = it;
 		it->route->first(&ctx, &msg, f);
+		r->in_hand = NULL;
 		if (!f->sql || f->nparams < 0 || f->nparams > SQ_FIRST_MAX_PARAMS)
 			return 0;
 		r->by_id[m++] = i;

@@ -16,6 +16,19 @@
 const sq_config *sq_ctx_config(sq_ctx *ctx) { return &ctx->rt->cfg; }
 void *sq_ctx_state(sq_ctx *ctx) { return ctx->rt->state; }
 
+void sq_ctx_keep_memo(sq_ctx *ctx, void *p)
+{
+	item *it = ctx->rt->in_hand;
+	if (!it) {
+		free(p);
+		return;
+	}
+	free(it->memo);
+	it->memo = p;
+}
+
+void *sq_ctx_memo(sq_ctx *ctx) { return ctx->rt->in_hand ? ctx->rt->in_hand->memo : NULL; }
+
 /* The message whose handler ran ahead of the inbox's answer was handled
  * before: its handler must stop (the runtime undoes what it did). */
 static int ahead_was_duplicate(sq_ctx *ctx)

@@ -225,7 +225,7 @@ static int collect(rt *r, item *items, int max, int wait_ms, sq_err *err)
 	return got < 0 ? -(n + 1) : n; /* broken after n: handle none, reconnect */
 }
 
-/* Frees the batch's bodies and envelopes. A body is set only once the batch
+/* Frees the batch's bodies, memos and envelopes. A body is set only once the batch
  * was checked (handle_batch): cleared here, a batch that broke off while it
  * was collected never frees the last batch's bodies a second time. */
 static void free_items(item *items, int n)
@@ -233,6 +233,8 @@ static void free_items(item *items, int n)
 	for (int i = 0; i < n; i++) {
 		json_decref(items[i].body);
 		items[i].body = NULL;
+		free(items[i].memo);
+		items[i].memo = NULL;
 		amqp_destroy_envelope(&items[i].env);
 	}
 }

@@ -72,6 +72,7 @@ typedef struct rt {
 	sq_first *firsts;
 	sq_pg_step *ahead_steps; /* their pipeline: the opening (pending[]) and one each */
 	int ahead_at, ahead_broken;
+	item *in_hand; /* the message whose first hook or handler runs (its memo), or NULL */
 } rt;
 
 struct sq_ctx {
@@ -91,6 +92,7 @@ struct sq_rt_item {
 	int decided; /* outcome final before the transaction (envelope reject) */
 	int fresh;   /* not in the inbox yet: its handler runs */
 	PGresult *ahead; /* the result of its first statement, sent ahead, until the handler takes it */
+	void *memo;      /* what its route read from it (sq_ctx_keep_memo), freed with the batch */
 	char reason[768];
 };
 

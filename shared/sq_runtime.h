@@ -138,6 +138,15 @@ int sq_emit_event(sq_ctx *ctx, const char *routing_key, json_t *body);
 int sq_emit_command(sq_ctx *ctx, const char *routing_key, json_t *body);
 sq_outcome sq_retry(sq_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 sq_outcome sq_reject(sq_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* What a route read from the message in hand, kept so that its handler does
+ * not read it again after the route's first hook did (a signature checked, a
+ * body parsed): sq_ctx_keep_memo gives p (malloc'd, one block) to the runtime,
+ * which frees it with the batch's messages (and frees a memo kept before; p
+ * is freed at once when no message is in hand); sq_ctx_memo returns it, NULL
+ * when none was kept. A memo holds what the message alone says: it stays with
+ * the message whichever way its batch runs. */
+void sq_ctx_keep_memo(sq_ctx *ctx, void *p);
+void *sq_ctx_memo(sq_ctx *ctx);
 /* Undoes what the message in hand did so far (its statements and what it
  * emitted), keeping the batch's transaction: for all-or-nothing handlers that
  * then answer otherwise (inventory's out-of-stock). 0, or -1 (reason kept). */

@@ -208,7 +208,9 @@ void sq_rt_run_handler(rt *r, sq_ctx *ctx, item *it)
 	r->msg_mark = r->nout;
 	ctx->reason[0] = '\0';
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r->in_hand = it;
 	it->outcome = it->route->handle(ctx, &msg);
+	r->in_hand = NULL;
 	if (sq_metrics_enabled()) {
 		char labels[320];
 		clock_gettime(CLOCK_MONOTONIC, &t1);

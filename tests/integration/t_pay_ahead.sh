@@ -8,7 +8,8 @@
 # its charge line in payment_logs once per delivery attempt. A charge answer
 # the batch's prepare got is applied in the charge's first statement, with its
 # row read: PostgreSQL's log (log_statement for payments' role, for this test)
-# shows no statement of its own settling a charge.
+# shows no statement of its own settling a charge. A webhook's signature is
+# checked once per delivery: its first hook's reading is the handler's too.
 source "$(dirname "$0")/pay_lib.sh"
 N=20
 pay_reset
@@ -28,6 +29,8 @@ psqlq "ALTER ROLE shopq_payments SET log_statement = 'all'"
 # (set +e: under errexit, "(exit $rc)" with a failure would end the trap before cleanup stops the daemons)
 trap 'rc=$?; set +e; psqlq "ALTER ROLE shopq_payments RESET log_statement" >/dev/null 2>&1; (exit $rc); cleanup' EXIT
 log_from=$(stat -c %s "$PGLOG")
+webhook_rows() { psqlq "SELECT count(*) FROM payments.webhook_events"; }
+rows_from=$(webhook_rows)
 start_payments payments "$TMP/p.conf"
 in_range="order_id BETWEEN $first AND $last"
 wait_for 40 "[ \"\$(psqlq \"SELECT count(*) FROM payments.payment WHERE $in_range AND status = 'succeeded'\")\" -eq $N ]" "all $N payments to succeed"
@@ -52,3 +55,11 @@ settled_first=$(statements ': WITH cur AS (SELECT p.id, p.status')
 [ "$settled_first" -ge "$N" ] || { echo "FAILED: $settled_first charges settled in their first statement, want >= $N" >&2; exit 1; }
 echo "ok: $settled_first charge answers applied in the charges' first statements"
 assert_eq "$(statements ': WITH moved AS (UPDATE payments.payment')" 0 "no charge answer settled in a statement of its own"
+checks() { curl -s http://127.0.0.1:39183/metrics |
+  awk '$1 == "shopq_webhook_checks_total{result=\"ok\"}" { s += $2 } END { printf "%d", s }'; }
+[ "$(ahead committed)" -ge 1 ] && [ "$(checks)" -ge "$N" ] || { echo "FAILED: $(checks) webhook signatures checked, want >= $N" >&2; exit 1; }
+# every webhook is recorded once: as many checks as rows, once the last one is in
+# (read twice, each check would count two)
+wait_for 20 "[ \"\$(checks)\" -eq \$((\$(webhook_rows) - rows_from)) ]" "one signature check per webhook" ||
+  { echo "FAILED: $(checks) signature checks for $(( $(webhook_rows) - rows_from )) webhooks" >&2; exit 1; }
+echo "ok: $(checks) webhooks, each signature checked once (batches of webhooks went ahead)"
