@@ -89,20 +89,21 @@ static void read_webhook(const payments_state *st, const sq_msg *msg, webhook_re
 	w->k = 1;
 }
 
-/* The message's reading: the one its first hook kept, or read now into
- * local (and kept, when keep: the first hook's, so the handler reads none). */
+/* The message's reading: the one its first hook kept, else read now; the
+ * first hook (keep) keeps it for the handler, which keeps none (into local). */
 static const webhook_read *webhook_of(sq_ctx *ctx, const sq_msg *msg, webhook_read *local, int keep)
 {
 	webhook_read *w = sq_ctx_memo(ctx);
 
 	if (w)
 		return w;
-	w = keep ? malloc(sizeof *w) : NULL;
-	read_webhook(sq_ctx_state(ctx), msg, w ? w : local);
-	if (!w)
-		return local;
-	sq_ctx_keep_memo(ctx, w);
-	return w;
+	if (keep && (w = malloc(sizeof *w))) {
+		read_webhook(sq_ctx_state(ctx), msg, w);
+		sq_ctx_keep_memo(ctx, w);
+		return w;
+	}
+	read_webhook(sq_ctx_state(ctx), msg, local);
+	return local;
 }
 
 void payments_webhook_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f)
