@@ -53,6 +53,17 @@ static void count_outcome(rt *r, const char *outcome)
 	sq_metrics_inc("shopq_messages_total", labels, 1);
 }
 
+/* One more batch settled: shopq_messages_total over this is the mean batch size,
+ * what runtime.stream_linger_us and batch_linger_ms buy under load. */
+static void count_batch(rt *r)
+{
+	char labels[160];
+	if (!sq_metrics_enabled())
+		return;
+	snprintf(labels, sizeof labels, "queue=\"%s\"", r->d->queue);
+	sq_metrics_inc("shopq_batches_total", labels, 1);
+}
+
 /* Publishes the batch's messages, its retries and dead letters, then acks the
  * batch at once. The committed messages are safe in the outbox: the batch is
  * acked without waiting for their confirms, which later reads take (their rows
@@ -65,6 +76,7 @@ int sq_rt_settle(rt *r, item *items, int n, sq_err *err)
 	if (sq_rt_publish_committed(r, err))
 		return -1;
 	sq_rt_inflight_add(r);
+	count_batch(r);
 	for (int i = 0; i < n; i++) {
 		item *it = &items[i];
 		const char *mid = it->message_id[0] ? it->message_id : "(none)";

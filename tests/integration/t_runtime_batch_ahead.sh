@@ -4,7 +4,8 @@
 # without a savepoint per message (shopq_batches_ahead_total{result="committed"}).
 # Whatever does not end cleanly rolls that attempt back, its log lines unwritten,
 # and the batch runs one message at a time, each message's outcome its own:
-# 1. twenty messages waiting when the daemon starts: one transaction, sent ahead;
+# 1. twenty messages waiting when the daemon starts: one transaction, sent ahead,
+#    one batch settled (shopq_batches_total);
 # 2. a first statement fails: that message alone is retried, the others applied
 #    on their first attempt, each line logged once;
 # 3. a later statement fails (the handler answers a retry): the same;
@@ -17,8 +18,10 @@ testd_reset
 make_conf "$TMP/c.conf" 'runtime: { batch_size = 50; retry_delays = [1, 2, 4, 8, 16]; poison_limit = 3; };' \
   'metrics: { port = 39182; };'
 fast() { tc raw shopq.commands test.fast --message-id "$1-$$" --body "$2"; }
-ahead() { curl -s http://127.0.0.1:39182/metrics |
-  awk -v want="shopq_batches_ahead_total{queue=\"$Q\",result=\"$1\"}" '$1 == want { s += $2 } END { printf "%d", s }'; }
+metric() { curl -s http://127.0.0.1:39182/metrics | awk -v want="$1" '$1 == want { s += $2 } END { printf "%d", s }'; }
+ahead() { metric "shopq_batches_ahead_total{queue=\"$Q\",result=\"$1\"}"; }
+batches() { metric "shopq_batches_total{queue=\"$Q\"}"; }
+ok_messages() { metric "shopq_messages_total{queue=\"$Q\",outcome=\"ok\"}"; }
 transactions() { psqlq "SELECT count(DISTINCT at) FROM testd.effects WHERE key LIKE '$1-%'"; }
 applied_lines() { grep -c "fast $1 applied" "$TMP/testd.log" || true; }
 # run NAME: starts testd on what waits in its queue (one batch), until EFFECTS of PREFIX
@@ -33,6 +36,9 @@ for i in $(seq 1 20); do fast "one-$i" "{\"key\":\"one-$i\"}"; done
 run one 20 "the twenty messages"
 assert_eq "$(transactions one)" 1 "1: one transaction for the twenty"
 assert_eq "$(ahead committed)" 1 "1: the batch went ahead and committed"
+wait_for 10 '[ "$(ok_messages)" -ge 20 ]' "the batch settled (acked after its commit)"
+assert_eq "$(batches)" 1 "1: one batch settled (shopq_batches_total)"
+assert_eq "$(ok_messages)" 20 "1: twenty messages in it"
 assert_eq "$(applied_lines 'one-7')" 1 "1: each message logged once"
 stop
 
