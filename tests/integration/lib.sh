@@ -91,3 +91,6 @@ assert_contains() {
 }
 
 queue_depth() { tc count "$1" | cut -d' ' -f1; }
+# metric PORT SERIES: the value of one series (name{labels}) a daemon serves on
+# 127.0.0.1:PORT/metrics, as an integer (0 when absent)
+metric() { curl -s "http://127.0.0.1:$1/metrics" | awk -v want="$2" '$1 == want { s += $2 } END { printf "%d", s }'; }

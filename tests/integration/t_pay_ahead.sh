@@ -14,8 +14,7 @@ source "$(dirname "$0")/pay_lib.sh"
 N=20
 pay_reset
 pay_conf "$TMP/p.conf" 'metrics: { port = 39183; };'
-ahead() { curl -s http://127.0.0.1:39183/metrics |
-  awk -v want="shopq_batches_ahead_total{queue=\"$PQ\",result=\"$1\"}" '$1 == want { s += $2 } END { printf "%d", s }'; }
+ahead() { metric 39183 "shopq_batches_ahead_total{queue=\"$PQ\",result=\"$1\"}"; }
 start_paysim
 base=$(( $(new_orders) / 1000 + 1 ))
 first=$((base * 1000)) last=$((base * 1000 + N - 1)) flaky=$((base * 1000 + 7))
@@ -55,8 +54,7 @@ settled_first=$(statements ': WITH cur AS (SELECT p.id, p.status')
 [ "$settled_first" -ge "$N" ] || { echo "FAILED: $settled_first charges settled in their first statement, want >= $N" >&2; exit 1; }
 echo "ok: $settled_first charge answers applied in the charges' first statements"
 assert_eq "$(statements ': WITH moved AS (UPDATE payments.payment')" 0 "no charge answer settled in a statement of its own"
-checks() { curl -s http://127.0.0.1:39183/metrics |
-  awk '$1 == "shopq_webhook_checks_total{result=\"ok\"}" { s += $2 } END { printf "%d", s }'; }
+checks() { metric 39183 'shopq_webhook_checks_total{result="ok"}'; }
 [ "$(ahead committed)" -ge 1 ] && [ "$(checks)" -ge "$N" ] || { echo "FAILED: $(checks) webhook signatures checked, want >= $N" >&2; exit 1; }
 # every webhook is recorded once: as many checks as rows, once the last one is in
 # (read twice, each check would count two)

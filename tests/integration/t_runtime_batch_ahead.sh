@@ -18,10 +18,9 @@ testd_reset
 make_conf "$TMP/c.conf" 'runtime: { batch_size = 50; retry_delays = [1, 2, 4, 8, 16]; poison_limit = 3; };' \
   'metrics: { port = 39182; };'
 fast() { tc raw shopq.commands test.fast --message-id "$1-$$" --body "$2"; }
-metric() { curl -s http://127.0.0.1:39182/metrics | awk -v want="$1" '$1 == want { s += $2 } END { printf "%d", s }'; }
-ahead() { metric "shopq_batches_ahead_total{queue=\"$Q\",result=\"$1\"}"; }
-batches() { metric "shopq_batches_total{queue=\"$Q\"}"; }
-ok_messages() { metric "shopq_messages_total{queue=\"$Q\",outcome=\"ok\"}"; }
+ahead() { metric 39182 "shopq_batches_ahead_total{queue=\"$Q\",result=\"$1\"}"; }
+batches() { metric 39182 "shopq_batches_total{queue=\"$Q\"}"; }
+ok_messages() { metric 39182 "shopq_messages_total{queue=\"$Q\",outcome=\"ok\"}"; }
 transactions() { psqlq "SELECT count(DISTINCT at) FROM testd.effects WHERE key LIKE '$1-%'"; }
 applied_lines() { grep -c "fast $1 applied" "$TMP/testd.log" || true; }
 # run NAME: starts testd on what waits in its queue (one batch), until EFFECTS of PREFIX
