@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sq_fmt.h"
 #include "sq_log.h"
 #include "sq_metrics.h"
 
@@ -24,7 +25,7 @@ void sq_first_ll(sq_first *f, int i, long long v)
 		f->sql = NULL;
 		return;
 	}
-	snprintf(f->num[i], sizeof f->num[i], "%lld", v);
+	sq_fmt_ll(f->num[i], v);
 	f->params[i] = f->num[i];
 }
 
@@ -77,7 +78,12 @@ void sq_first_id(sq_first *f, const char *sql, const char *what, long long id)
 	f->sql = sql;
 	f->nparams = 1;
 	sq_first_ll(f, 0, id);
-	snprintf(f->key, sizeof f->key, "%s %lld", what, id);
+	size_t n = strlen(what);
+	if (n > sizeof f->key - SQ_FMT_LL_MAX - 1)
+		n = sizeof f->key - SQ_FMT_LL_MAX - 1;
+	memcpy(f->key, what, n);
+	f->key[n] = ' ';
+	sq_fmt_ll(f->key + n + 1, id);
 }
 
 PGresult *sq_query_first(sq_ctx *ctx, sq_first *f)
@@ -140,7 +146,7 @@ static void count(rt *r, const char *result)
 
 	if (!sq_metrics_enabled())
 		return;
-	snprintf(labels, sizeof labels, "queue=\"%s\",result=\"%s\"", r->d->queue, result);
+	sq_metrics_labels(labels, sizeof labels, r->d->queue, "result", result);
 	sq_metrics_inc("shopq_batches_ahead_total", labels, 1);
 }
 

@@ -32,6 +32,18 @@ static int header_int(const amqp_basic_properties_t *p, const char *name, int df
 	return dflt;
 }
 
+/* b as a C string in out (outlen > 0), cut to fit */
+static void bytes_to_str(amqp_bytes_t b, char *out, size_t outlen)
+{
+	size_t n = b.bytes ? b.len : 0;
+
+	if (n >= outlen)
+		n = outlen - 1;
+	if (n)
+		memcpy(out, b.bytes, n);
+	out[n] = '\0';
+}
+
 static int header_str(const amqp_basic_properties_t *p, const char *name, char *out, size_t outlen)
 {
 	if (!(p->_flags & AMQP_BASIC_HEADERS_FLAG))
@@ -40,17 +52,11 @@ static int header_str(const amqp_basic_properties_t *p, const char *name, char *
 		const amqp_table_entry_t *e = &p->headers.entries[i];
 		if (e->key.len == strlen(name) && memcmp(e->key.bytes, name, e->key.len) == 0 &&
 		    (e->value.kind == AMQP_FIELD_KIND_UTF8 || e->value.kind == AMQP_FIELD_KIND_BYTES)) {
-			snprintf(out, outlen, "%.*s", (int)e->value.value.bytes.len,
-				 (const char *)e->value.value.bytes.bytes);
+			bytes_to_str(e->value.value.bytes, out, outlen);
 			return 0;
 		}
 	}
 	return -1;
-}
-
-static void bytes_to_str(amqp_bytes_t b, char *out, size_t outlen)
-{
-	snprintf(out, outlen, "%.*s", (int)b.len, b.bytes ? (const char *)b.bytes : "");
 }
 
 void sq_rt_check_item(rt *r, item *it)

@@ -3,10 +3,10 @@
 // per-thread pool refilled 256 UUIDs at a time (emptied in a forked child), and
 // their syntax check.
 #include "sq_uuid.h"
+#include "sq_fmt.h"
 
 #include <ctype.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -31,9 +31,16 @@ int sq_uuid_v4(char out[37])
 	pool_left -= sizeof b;
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-		 b[14], b[15]);
+	/* 8-4-4-4-12: each group's NUL is overwritten by the dash after it */
+	sq_fmt_hex(out, b, 4);
+	out[8] = '-';
+	sq_fmt_hex(out + 9, b + 4, 2);
+	out[13] = '-';
+	sq_fmt_hex(out + 14, b + 6, 2);
+	out[18] = '-';
+	sq_fmt_hex(out + 19, b + 8, 2);
+	out[23] = '-';
+	sq_fmt_hex(out + 24, b + 10, 6);
 	return 0;
 }
 

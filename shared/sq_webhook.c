@@ -2,6 +2,7 @@
 // sq_webhook.c -- webhook signature scheme "t=<unix>,v1=<hex HMAC-SHA256>": signing
 // with OpenSSL EVP_MAC and strict, constant-time verification of untrusted headers.
 #include "sq_webhook.h"
+#include "sq_fmt.h"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -58,17 +59,12 @@ fail:
 void sq_webhook_sign_hex(const char *secret, long long t, const char *body, size_t body_len,
                          char out[65])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char mac[32];
 
 	out[0] = '\0';
 	if (webhook_hmac(secret, t, body, body_len, mac) != 0)
 		return;
-	for (size_t i = 0; i < 32; i++) {
-		out[2 * i] = hex[mac[i] >> 4];
-		out[2 * i + 1] = hex[mac[i] & 0x0f];
-	}
-	out[SIG_HEX_LEN] = '\0';
+	sq_fmt_hex(out, mac, sizeof mac);
 	OPENSSL_cleanse(mac, sizeof mac);
 }
 
