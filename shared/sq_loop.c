@@ -342,7 +342,7 @@ static void loop(rt *r)
 				sq_log_notice("amqp: connected again after %d attempts", backoff_n);
 			if (ready_sent && sq_metrics_enabled()) {
 				char labels[200];
-				snprintf(labels, sizeof labels, "queue=\"%s\"", r->d->queue);
+				sq_metrics_labels(labels, sizeof labels, r->d->queue, NULL, NULL);
 				sq_metrics_inc("shopq_amqp_reconnects_total", labels, 1);
 			}
 			backoff_n = 0;

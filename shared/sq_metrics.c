@@ -75,6 +75,36 @@ static void update(const char *name, const char *labels, enum kind kind, double 
 	pthread_mutex_unlock(&lock);
 }
 
+/* appends s to out[*len] within outlen - 1 bytes */
+static void put(char *out, size_t outlen, size_t *len, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > outlen - 1 - *len)
+		n = outlen - 1 - *len;
+	memcpy(out + *len, s, n);
+	*len += n;
+}
+
+void sq_metrics_labels(char *out, size_t outlen, const char *queue, const char *key, const char *value)
+{
+	size_t len = 0;
+
+	if (outlen == 0)
+		return;
+	put(out, outlen, &len, "queue=\"");
+	put(out, outlen, &len, queue);
+	put(out, outlen, &len, "\"");
+	if (key) {
+		put(out, outlen, &len, ",");
+		put(out, outlen, &len, key);
+		put(out, outlen, &len, "=\"");
+		put(out, outlen, &len, value);
+		put(out, outlen, &len, "\"");
+	}
+	out[len] = '\0';
+}
+
 void sq_metrics_inc(const char *name, const char *labels, double v) { update(name, labels, COUNTER, v); }
 void sq_metrics_set(const char *name, const char *labels, double v) { update(name, labels, GAUGE, v); }
 void sq_metrics_observe(const char *name, const char *labels, double s) { update(name, labels, HISTOGRAM, s); }

@@ -60,7 +60,7 @@ int sq_rt_publish_committed(rt *r, sq_err *err)
 	}
 	if (sq_metrics_enabled() && r->ncommitted) {
 		char labels[200];
-		snprintf(labels, sizeof labels, "queue=\"%s\"", r->d->queue);
+		sq_metrics_labels(labels, sizeof labels, r->d->queue, NULL, NULL);
 		sq_metrics_inc("shopq_outbox_published_total", labels, r->ncommitted);
 	}
 	return 0;
@@ -164,7 +164,7 @@ int sq_rt_flush_outbox(rt *r, sq_err *err)
 		more = rows == r->cfg.outbox_window;
 		if (sq_metrics_enabled()) {
 			char labels[200];
-			snprintf(labels, sizeof labels, "queue=\"%s\"", r->d->queue);
+			sq_metrics_labels(labels, sizeof labels, r->d->queue, NULL, NULL);
 			sq_metrics_set("shopq_outbox_backlog", labels, rows);
 			sq_metrics_inc("shopq_outbox_published_total", labels, rows);
 		}

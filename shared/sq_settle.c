@@ -49,7 +49,7 @@ static void count_outcome(rt *r, const char *outcome)
 	char labels[200];
 	if (!sq_metrics_enabled())
 		return;
-	snprintf(labels, sizeof labels, "queue=\"%s\",outcome=\"%s\"", r->d->queue, outcome);
+	sq_metrics_labels(labels, sizeof labels, r->d->queue, "outcome", outcome);
 	sq_metrics_inc("shopq_messages_total", labels, 1);
 }
 
@@ -60,7 +60,7 @@ static void count_batch(rt *r)
 	char labels[160];
 	if (!sq_metrics_enabled())
 		return;
-	snprintf(labels, sizeof labels, "queue=\"%s\"", r->d->queue);
+	sq_metrics_labels(labels, sizeof labels, r->d->queue, NULL, NULL);
 	sq_metrics_inc("shopq_batches_total", labels, 1);
 }
 

@@ -214,7 +214,7 @@ void sq_rt_run_handler(rt *r, sq_ctx *ctx, item *it)
 	if (sq_metrics_enabled()) {
 		char labels[320];
 		clock_gettime(CLOCK_MONOTONIC, &t1);
-		snprintf(labels, sizeof labels, "queue=\"%s\",routing_key=\"%.100s\"", r->d->queue, it->routing_key);
+		sq_metrics_labels(labels, sizeof labels, r->d->queue, "routing_key", it->routing_key);
 		sq_metrics_observe("shopq_handler_seconds", labels,
 				   (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	}
