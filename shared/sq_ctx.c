@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sq_json.h"
 #include "sq_log.h"
 #include "sq_uuid.h"
 
@@ -131,7 +132,7 @@ static int emit(sq_ctx *ctx, const char *exchange, const char *routing_key, json
 	rt *r = ctx->rt;
 	int rc = -1;
 
-	if (!body || sq_uuid_v4(id) || !(text = json_dumps(body, JSON_COMPACT))) {
+	if (!body || sq_uuid_v4(id) || !(text = sq_json_dump(body))) {
 		snprintf(ctx->reason, sizeof ctx->reason, "cannot build the %s message", routing_key);
 		goto out;
 	}

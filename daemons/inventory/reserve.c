@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "inventory.h"
+#include "sq_json.h"
 #include "sq_log.h"
 
 #define RFC3339_SQL(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
@@ -136,7 +137,7 @@ void inventory_reserve_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f)
 	sq_first_id(f, SQL_RESERVE, "order", inventory_field_ll(msg->body, "order_id"));
 	f->nparams = 3;
 	sq_first_ll(f, 1, sq_ctx_config(ctx)->reservation_timeout_s);
-	sq_first_text(f, 2, json_dumps(json_object_get(msg->body, "items"), JSON_COMPACT));
+	sq_first_text(f, 2, sq_json_dump(json_object_get(msg->body, "items")));
 }
 
 sq_outcome inventory_handle_reserve(sq_ctx *ctx, const sq_msg *msg)

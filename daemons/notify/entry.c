@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sq_json.h"
 #include "templates.h"
 
 static const char *const types[] = { "marketing", "order", "payment", "account", "system", NULL };
@@ -79,7 +80,7 @@ int notify_entry_from_send(notify_entry *e, const json_t *body, const char *mess
 	e->type = json_string_value(json_object_get(body, "type"));
 	e->title = strdup(json_string_value(json_object_get(body, "title")));
 	e->body = strdup(json_string_value(json_object_get(body, "body")));
-	e->data = json_is_object(data) ? json_dumps(data, JSON_COMPACT) : strdup("{}");
+	e->data = json_is_object(data) ? sq_json_dump(data) : strdup("{}");
 	return finish(e, now);
 }
 
@@ -98,7 +99,7 @@ int notify_entry_from_event(notify_entry *e, const sq_config *cfg, const char *r
 		 (long long)json_integer_value(json_object_get(body, "order_id")));
 	e->title = notify_render(notify_template(cfg, def, "title"), body, NOTIFY_TITLE_MAX);
 	e->body = notify_render(notify_template(cfg, def, "body"), body, max_body);
-	e->data = json_dumps(body, JSON_COMPACT);
+	e->data = sq_json_dump(body);
 	return finish(e, now);
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "orders.h"
+#include "sq_json.h"
 #include "sq_log.h"
 
 #define MAX_ITEMS 100
@@ -185,7 +186,7 @@ static const char *take_prices(place *pl, const char *text)
 /* Prices the cart's items and records them as the order's, unless a product is unknown. */
 static const char *price_cart(sq_ctx *ctx, place *pl)
 {
-	char *text = json_dumps(pl->items, JSON_COMPACT);
+	char *text = sq_json_dump(pl->items);
 	const char *p[] = { pl->s_order, text };
 	PGresult *r;
 	const char *why;
@@ -265,7 +266,7 @@ void orders_place_first(sq_ctx *ctx, const sq_msg *msg, sq_first *f)
 	f->params[3] = json_string_value(json_object_get(b, "currency"));
 	sq_first_ll(f, 4, orders_field_ll(b, "payment_token_id"));
 	if (items && !json_is_null(items))
-		sq_first_text(f, 5, json_dumps(items, JSON_COMPACT));
+		sq_first_text(f, 5, sq_json_dump(items));
 	snprintf(f->key, sizeof f->key, "checkout %s", f->params[2]);
 }
 
