@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: MIT
 // sq_metrics.c -- a small metrics registry behind one mutex, rendered as the
-// Prometheus text format and served by libmicrohttpd's own thread.
+// Prometheus text format and served by libmicrohttpd's own thread. The
+// library is loaded (dlopen) only when metrics are turned on: its constructor
+// initialises GnuTLS, resident pages a daemon with metrics off (the default)
+// would carry for nothing.
 #include "sq_metrics.h"
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -168,6 +172,40 @@ char *sq_metrics_render(void)
 	return buf;
 }
 
+#ifndef SQ_MHD_SONAME
+#define SQ_MHD_SONAME "libmicrohttpd.so.12"
+#endif
+
+/* libmicrohttpd's calls made here, found in the library once it is loaded */
+static struct {
+	__typeof__(MHD_start_daemon) *start_daemon;
+	__typeof__(MHD_stop_daemon) *stop_daemon;
+	__typeof__(MHD_create_response_from_buffer) *create_response_from_buffer;
+	__typeof__(MHD_add_response_header) *add_response_header;
+	__typeof__(MHD_queue_response) *queue_response;
+	__typeof__(MHD_destroy_response) *destroy_response;
+} mhd;
+
+/* Loads libmicrohttpd once (it stays loaded: its thread may run) and finds its calls. */
+static int mhd_load(sq_err *err)
+{
+	static const char *const names[] = { "MHD_start_daemon", "MHD_stop_daemon", "MHD_create_response_from_buffer",
+					     "MHD_add_response_header", "MHD_queue_response", "MHD_destroy_response" };
+	void *const slots[] = { &mhd.start_daemon, &mhd.stop_daemon, &mhd.create_response_from_buffer,
+				&mhd.add_response_header, &mhd.queue_response, &mhd.destroy_response };
+	static void *lib;
+
+	if (!lib && !(lib = dlopen(SQ_MHD_SONAME, RTLD_NOW | RTLD_LOCAL)))
+		return sq_err_set(err, "metrics: cannot load %s: %s", SQ_MHD_SONAME, dlerror());
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+		void *sym = dlsym(lib, names[i]);
+		if (!sym)
+			return sq_err_set(err, "metrics: %s has no %s", SQ_MHD_SONAME, names[i]);
+		memcpy(slots[i], &sym, sizeof sym); /* POSIX: dlsym's pointer is the function's */
+	}
+	return 0;
+}
+
 static enum MHD_Result serve(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 			     const char *version, const char *upload, size_t *upload_len, void **con_cls)
 {
@@ -179,14 +217,14 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *c, const char *ur
 	(void)cls, (void)version, (void)upload, (void)upload_len, (void)con_cls;
 	if (!text) {
 		static const char nf[] = "not found: try GET /metrics\n";
-		resp = MHD_create_response_from_buffer(sizeof nf - 1, (void *)nf, MHD_RESPMEM_PERSISTENT);
-		rc = MHD_queue_response(c, MHD_HTTP_NOT_FOUND, resp);
+		resp = mhd.create_response_from_buffer(sizeof nf - 1, (void *)nf, MHD_RESPMEM_PERSISTENT);
+		rc = mhd.queue_response(c, MHD_HTTP_NOT_FOUND, resp);
 	} else {
-		resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-		MHD_add_response_header(resp, "Content-Type", "text/plain; version=0.0.4");
-		rc = MHD_queue_response(c, MHD_HTTP_OK, resp);
+		resp = mhd.create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+		mhd.add_response_header(resp, "Content-Type", "text/plain; version=0.0.4");
+		rc = mhd.queue_response(c, MHD_HTTP_OK, resp);
 	}
-	MHD_destroy_response(resp);
+	mhd.destroy_response(resp);
 	return rc;
 }
 
@@ -196,12 +234,14 @@ int sq_metrics_start(int port, sq_err *err)
 
 	if (port <= 0)
 		return 0;
+	if (mhd_load(err))
+		return -1;
 	memset(&sa, 0, sizeof sa);
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)port);
 	sa.sin_addr.s_addr = htonl(0x7f000001); /* loopback only */
 	enabled = 1;
-	httpd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, (uint16_t)port, NULL, NULL,
+	httpd = mhd.start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, (uint16_t)port, NULL, NULL,
 				 serve, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_END);
 	if (!httpd) {
 		enabled = 0;
@@ -213,7 +253,7 @@ int sq_metrics_start(int port, sq_err *err)
 void sq_metrics_stop(void)
 {
 	if (httpd)
-		MHD_stop_daemon(httpd);
+		mhd.stop_daemon(httpd);
 	httpd = NULL;
 	enabled = 0;
 }

@@ -14,6 +14,7 @@ for f in systemd/*@.service; do
   score=$(systemd-analyze security --offline=true "$TMP/units/${u}1.service" 2>&1 | sed -n 's/.*Overall exposure level for .*: \([0-9.]*\).*/\1/p')
   python3 -c "import sys; sys.exit(0 if float('$score') <= 2.0 else 1)" || { echo "FAILED: $u exposure $score > 2.0"; exit 1; }
   echo "ok: $u verified, exposure $score"
+  grep -q '^Environment=GNUTLS_NO_IMPLICIT_INIT=1$' "$f" || { echo "FAILED: $u initialises GnuTLS at load"; exit 1; }
   grep -q '^Type=notify' "$f" && grep -q '^WatchdogSec=' "$f" && grep -q '^Restart=on-failure' "$f" || { echo "FAILED: $u lacks notify/watchdog/restart"; exit 1; }
   n=$((n + 1))
 done

@@ -16,10 +16,15 @@ wait_for 10 '[ "$(queue_depth test.events.dedup)" -eq 2 ]' "events"
 sleep 1
 assert_eq "$(queue_depth test.events.dedup)" 2 "one event per effect (outbox)"
 assert_eq "$(psqlq 'SELECT count(*) FROM testd.outbox')" 0 "outbox emptied after publishing"
+# metrics off (the default): libmicrohttpd is never loaded, nor GnuTLS initialised by it
+grep -q libmicrohttpd "/proc/$LAST_PID/maps" && { echo "FAILED: libmicrohttpd mapped with metrics off"; exit 1; }
+echo "ok: metrics off, libmicrohttpd not loaded"
 # metrics: a running daemon serves Prometheus text and the counters moved
 make_conf "$TMP/m.conf" 'runtime: { batch_size = 50; retry_delays = [1, 2, 4, 8, 16]; poison_limit = 3; };' 'metrics: { port = 39181; };'
 kill -TERM "$LAST_PID"; wait "$LAST_PID" || true
 start_daemon testdm "$TBIN/shopq-testd" "$TMP/m.conf"
+grep -q libmicrohttpd "/proc/$LAST_PID/maps" || { echo "FAILED: metrics on, libmicrohttpd not mapped"; exit 1; }
+echo "ok: metrics on, libmicrohttpd loaded"
 tc raw shopq.commands test.apply --body '{"key":"metric-1"}'
 tc raw shopq.commands test.apply --body 'not json'
 wait_for 10 '[ "$(effects metric-1)" -eq 1 ]' "metric message"
