@@ -536,17 +536,22 @@ static int take_refusals(sq_amqp *a, sq_err *err)
 	return 0;
 }
 
-int sq_amqp_wait_confirms(sq_amqp *a, int timeout_ms, sq_err *err)
+int sq_amqp_wait_confirmed(sq_amqp *a, uint64_t upto, int timeout_ms, sq_err *err)
 {
 	int rc;
 
 	if (!a->confirm)
 		return 0;
-	if ((rc = read_confirms(a, a->next_tag - 1, timeout_ms > 0 ? timeout_ms : 1, err)) < 0)
+	if ((rc = read_confirms(a, upto, timeout_ms > 0 ? timeout_ms : 1, err)) < 0)
 		return -1;
 	if (rc)
 		return sq_err_set(err, "no publisher confirm within %d ms", timeout_ms);
 	return take_refusals(a, err);
+}
+
+int sq_amqp_wait_confirms(sq_amqp *a, int timeout_ms, sq_err *err)
+{
+	return sq_amqp_wait_confirmed(a, a->next_tag - 1, timeout_ms, err);
 }
 
 int sq_amqp_take_confirms(sq_amqp *a, sq_err *err)

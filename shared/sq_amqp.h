@@ -62,6 +62,9 @@ int sq_amqp_publish_props(sq_amqp *a, const char *exchange, const char *key,
  * all again later. */
 #define SQ_AMQP_UNROUTED (-3)
 int sq_amqp_wait_confirms(sq_amqp *a, int timeout_ms, sq_err *err);
+/* The same for the publishes up to tag upto only (those after it may still be
+ * unconfirmed): returns at once when they are confirmed already. */
+int sq_amqp_wait_confirmed(sq_amqp *a, uint64_t upto, int timeout_ms, sq_err *err);
 /* Reads the confirms that have already arrived, without waiting: 0, or as
  * sq_amqp_wait_confirms for a nack, a returned message (reported once, as
  * soon as it is seen) or a broken connection. */

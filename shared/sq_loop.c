@@ -270,6 +270,7 @@ static void prepare_routes(rt *r, item *items, int n)
 static int handle_batch(rt *r, item *items, int n, sq_err *err)
 {
 	int start = 0;
+	uint64_t dead_upto;
 	/* the confirms that came meanwhile: their rows' deletion rides with this batch */
 	int rc = sq_rt_take_confirms(r, r->inflight.n >= INFLIGHT_MAX, err);
 
@@ -280,10 +281,13 @@ static int handle_batch(rt *r, item *items, int n, sq_err *err)
 		it->body = NULL;
 		it->route = NULL;
 		it->decided = 0;
+		it->dead_lettered = 0;
 		it->outcome = SQ_OK;
 		it->reason[0] = it->message_id[0] = '\0';
 		sq_rt_check_item(r, it);
 	}
+	if ((rc = sq_rt_dead_letter_rejected(r, items, n, &dead_upto, err)))
+		return rc; /* the batch is not handled: it comes back after reconnecting */
 	prepare_routes(r, items, n);
 	/* fresh deliveries share one transaction; a redelivered one runs alone */
 	for (int i = 0; i <= n; i++) {
@@ -296,7 +300,7 @@ static int handle_batch(rt *r, item *items, int n, sq_err *err)
 		}
 		start = i + 1;
 	}
-	rc = sq_rt_settle(r, items, n, err);
+	rc = sq_rt_settle(r, items, n, dead_upto, err);
 	if (rc) {
 		sq_rt_left_add(r, r->committed_ids.data, r->committed_ids.len); /* published after reconnecting */
 		sq_rt_committed_forget(r);

@@ -93,20 +93,30 @@ static void inflight_confirmed(rt *r)
  * amqp.confirm_timeout_ms). On a nack, a returned message or a broken
  * connection every group is left to the sweep and the error returned
  * (SQ_AMQP_UNROUTED for a return). */
-int sq_rt_take_confirms(rt *r, int wait, sq_err *err)
+static int confirms_taken(rt *r, int rc)
 {
-	int rc;
-
-	if (!r->inflight.n && !wait)
-		return 0;
-	rc = wait ? sq_amqp_wait_confirms(r->pub, r->cfg.amqp_confirm_timeout_ms, err)
-		  : sq_amqp_take_confirms(r->pub, err);
 	if (rc) {
 		sq_rt_inflight_lost(r);
 		return rc;
 	}
 	inflight_confirmed(r);
 	return 0;
+}
+
+int sq_rt_take_confirms(rt *r, int wait, sq_err *err)
+{
+	if (!r->inflight.n && !wait)
+		return 0;
+	return confirms_taken(r, wait ? sq_amqp_wait_confirms(r->pub, r->cfg.amqp_confirm_timeout_ms, err)
+				      : sq_amqp_take_confirms(r->pub, err));
+}
+
+/* Waits (up to amqp.confirm_timeout_ms) for the confirms of the publishes up
+ * to tag upto only, taking those of later ones that came meanwhile; errors as
+ * sq_rt_take_confirms. */
+int sq_rt_await_confirmed(rt *r, uint64_t upto, sq_err *err)
+{
+	return confirms_taken(r, sq_amqp_wait_confirmed(r->pub, upto, r->cfg.amqp_confirm_timeout_ms, err));
 }
 
 /* The in-flight groups' confirms will never be read (the connection is going):

@@ -90,6 +90,7 @@ struct sq_rt_item {
 	int redelivered;
 	sq_outcome outcome;
 	int decided; /* outcome final before the transaction (envelope reject) */
+	int dead_lettered; /* rejected and dead-lettered before the transaction ran */
 	int fresh;   /* not in the inbox yet: its handler runs */
 	PGresult *ahead; /* the result of its first statement, sent ahead, until the handler takes it */
 	void *memo;      /* what its route read from it (sq_ctx_keep_memo), freed with the batch */
@@ -126,11 +127,15 @@ void sq_rt_committed_forget(rt *r);
 int sq_rt_publish_committed(rt *r, sq_err *err);
 void sq_rt_inflight_add(rt *r);
 int sq_rt_take_confirms(rt *r, int wait, sq_err *err);
+int sq_rt_await_confirmed(rt *r, uint64_t upto, sq_err *err);
 void sq_rt_inflight_lost(rt *r);
 int sq_rt_delete_sent(rt *r, sq_err *err);
 int sq_rt_flush_outbox(rt *r, sq_err *err);
 
-/* sq_settle.c */
-int sq_rt_settle(rt *r, item *items, int n, sq_err *err);
+/* sq_settle.c: the batch's rejected deliveries dead-lettered at once (*upto:
+ * the last one's publish tag, or 0), then the batch settled after its
+ * transactions, waiting only for the confirms of what exists nowhere else */
+int sq_rt_dead_letter_rejected(rt *r, item *items, int n, uint64_t *upto, sq_err *err);
+int sq_rt_settle(rt *r, item *items, int n, uint64_t dead_upto, sq_err *err);
 
 #endif

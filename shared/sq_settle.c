@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-// sq_settle.c -- after the commit: the batch's messages published, retries
-// and dead letters sent with their reasons (all with confirms), then the batch
-// acked at once.
+// sq_settle.c -- a batch's malformed deliveries dead-lettered before its
+// transaction runs (their confirms come meanwhile); after the commit, its
+// messages published, retries and the handlers' dead letters sent with their
+// reasons (all with confirms), then the batch acked at once.
 #include "sq_rt.h"
 
 #include <stdio.h>
@@ -64,12 +65,41 @@ static void count_batch(rt *r)
 	sq_metrics_inc("shopq_batches_total", labels, 1);
 }
 
+static void log_dead_letter(rt *r, const item *it)
+{
+	sq_log_warn("queue=%s message_id=%s attempt=%d: dead-lettered: %s", r->d->queue,
+		    it->message_id[0] ? it->message_id : "(none)", it->attempt, it->reason);
+}
+
+/* Dead-letters the deliveries rejected before any handler ran (malformed,
+ * unknown routing key) right away: their confirms arrive while the batch's
+ * transaction runs, so that settling it need not wait for its own publishes'
+ * confirms. The batch is acked only after these confirms, as before. */
+int sq_rt_dead_letter_rejected(rt *r, item *items, int n, uint64_t *upto, sq_err *err)
+{
+	*upto = 0;
+	for (int i = 0; i < n; i++) {
+		item *it = &items[i];
+		if (!it->decided || it->outcome != SQ_REJECT)
+			continue;
+		log_dead_letter(r, it);
+		if (publish_copy(r, it, r->dead_q, it->attempt, it->attempt, err))
+			return -1;
+		it->dead_lettered = 1;
+		*upto = sq_amqp_last_tag(r->pub);
+	}
+	if (*upto)
+		sq_amqp_flush(r->pub);
+	return 0;
+}
+
 /* Publishes the batch's messages, its retries and dead letters, then acks the
  * batch at once. The committed messages are safe in the outbox: the batch is
  * acked without waiting for their confirms, which later reads take (their rows
  * are deleted once confirmed). A retry or a dead letter exists only in the
- * broker: its confirm is awaited before the ack. */
-int sq_rt_settle(rt *r, item *items, int n, sq_err *err)
+ * broker: its confirm is awaited before the ack (for those sent before the
+ * transaction, up to dead_upto, and no later publish). */
+int sq_rt_settle(rt *r, item *items, int n, uint64_t dead_upto, sq_err *err)
 {
 	int copies = 0;
 
@@ -82,6 +112,10 @@ int sq_rt_settle(rt *r, item *items, int n, sq_err *err)
 		const char *mid = it->message_id[0] ? it->message_id : "(none)";
 		if (it->outcome == SQ_OK) {
 			count_outcome(r, strcmp(it->reason, "duplicate") == 0 ? "duplicate" : "ok");
+			continue;
+		}
+		if (it->dead_lettered) {
+			count_outcome(r, "dead_lettered");
 			continue;
 		}
 		if (it->outcome == SQ_RETRY) {
@@ -99,15 +133,14 @@ int sq_rt_settle(rt *r, item *items, int n, sq_err *err)
 			memcpy(last, it->reason, sizeof last);
 			snprintf(it->reason, sizeof it->reason, "gave up after %d attempts: %.700s", it->attempt, last);
 		}
-		sq_log_warn("queue=%s message_id=%s attempt=%d: dead-lettered: %s", r->d->queue, mid, it->attempt,
-			    it->reason);
+		log_dead_letter(r, it);
 		if (publish_copy(r, it, r->dead_q, it->attempt, it->attempt, err))
 			return -1;
 		copies++;
 		count_outcome(r, "dead_lettered");
 	}
-	if (copies) {
-		int rc = sq_rt_take_confirms(r, 1, err);
+	if (copies || dead_upto) {
+		int rc = copies ? sq_rt_take_confirms(r, 1, err) : sq_rt_await_confirmed(r, dead_upto, err);
 		if (rc)
 			return rc;
 	} else {
