@@ -5,6 +5,18 @@ source "$(dirname "$0")/testd_lib.sh"
 testd_reset
 testd_conf "$TMP/c.conf"
 start_daemon testd "$TBIN/shopq-testd" "$TMP/c.conf"
+# as root, devenv keeps the broker's port out of the ephemeral range: no client
+# connection's TIME-WAIT can hold it while the broker is down
+if [ "$EUID" -eq 0 ]; then
+  python3 - "${SHOPQ_AMQP_PORT:-35672}" <<'PY'
+import sys
+port = int(sys.argv[1])
+text = open("/proc/sys/net/ipv4/ip_local_reserved_ports").read().strip()
+spans = [tuple(map(int, (p.split("-") * 2)[:2])) for p in text.split(",") if p]
+sys.exit(0 if any(a <= port <= b for a, b in spans) else "FAILED: port %d not reserved (%s)" % (port, text))
+PY
+  echo "ok: the broker's port is reserved from the ephemeral range"
+fi
 flood 500 br
 wait_for 60 '[ "$(effects br-%)" -ge 100 ]' "first effects"
 scripts/devenv restart rabbitmq
