@@ -65,10 +65,12 @@ static void count_batch(rt *r)
 	sq_metrics_inc("shopq_batches_total", labels, 1);
 }
 
-static void log_dead_letter(rt *r, const item *it)
+/* Logs and publishes its dead letter, its reason in it->reason. */
+static int dead_letter(rt *r, item *it, sq_err *err)
 {
 	sq_log_warn("queue=%s message_id=%s attempt=%d: dead-lettered: %s", r->d->queue,
 		    it->message_id[0] ? it->message_id : "(none)", it->attempt, it->reason);
+	return publish_copy(r, it, r->dead_q, it->attempt, it->attempt, err);
 }
 
 /* Dead-letters the deliveries rejected before any handler ran (malformed,
@@ -82,8 +84,7 @@ int sq_rt_dead_letter_rejected(rt *r, item *items, int n, uint64_t *upto, sq_err
 		item *it = &items[i];
 		if (!it->decided || it->outcome != SQ_REJECT)
 			continue;
-		log_dead_letter(r, it);
-		if (publish_copy(r, it, r->dead_q, it->attempt, it->attempt, err))
+		if (dead_letter(r, it, err))
 			return -1;
 		it->dead_lettered = 1;
 		*upto = sq_amqp_last_tag(r->pub);
@@ -101,7 +102,7 @@ int sq_rt_dead_letter_rejected(rt *r, item *items, int n, uint64_t *upto, sq_err
  * transaction, up to dead_upto, and no later publish). */
 int sq_rt_settle(rt *r, item *items, int n, uint64_t dead_upto, sq_err *err)
 {
-	int copies = 0;
+	uint64_t upto = dead_upto; /* the last copy's publish tag: confirmed before the ack */
 
 	if (sq_rt_publish_committed(r, err))
 		return -1;
@@ -125,7 +126,7 @@ int sq_rt_settle(rt *r, item *items, int n, uint64_t dead_upto, sq_err *err)
 					    it->attempt, r->cfg.retry.delays_s[tier], it->reason);
 				if (publish_copy(r, it, r->retry_q[tier], it->attempt + 1, 0, err))
 					return -1;
-				copies++;
+				upto = sq_amqp_last_tag(r->pub);
 				count_outcome(r, "retried");
 				continue;
 			}
@@ -133,14 +134,13 @@ int sq_rt_settle(rt *r, item *items, int n, uint64_t dead_upto, sq_err *err)
 			memcpy(last, it->reason, sizeof last);
 			snprintf(it->reason, sizeof it->reason, "gave up after %d attempts: %.700s", it->attempt, last);
 		}
-		log_dead_letter(r, it);
-		if (publish_copy(r, it, r->dead_q, it->attempt, it->attempt, err))
+		if (dead_letter(r, it, err))
 			return -1;
-		copies++;
+		upto = sq_amqp_last_tag(r->pub);
 		count_outcome(r, "dead_lettered");
 	}
-	if (copies || dead_upto) {
-		int rc = copies ? sq_rt_take_confirms(r, 1, err) : sq_rt_await_confirmed(r, dead_upto, err);
+	if (upto) {
+		int rc = sq_rt_await_confirmed(r, upto, err);
 		if (rc)
 			return rc;
 	} else {
